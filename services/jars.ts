@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from './config.ts';
+import { ServiceError } from './process.ts';
+
+/**
+ * Copies the jars a pom under services/<component>/ resolves from Maven Central into
+ * <dataDir>/jars/<component>, once per pom content, and returns the classpath.
+ */
+export function ensureJars(dataDir: string, component: string): string {
+  const pom = path.join(projectRoot, 'services', component, 'pom.xml');
+  const target = path.join(dataDir, 'jars', component);
+  const stamp = path.join(target, '.pom-sha256');
+  const pomHash = createHash('sha256').update(fs.readFileSync(pom)).digest('hex');
+  if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== pomHash) {
+    process.stderr.write(`${component}: resolving jars from Maven Central (first run only)...\n`);
+    fs.rmSync(target, { recursive: true, force: true });
+    const result = spawnSync(
+      'mvn',
+      ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${target}`],
+      { encoding: 'utf8' },
+    );
+    if (result.status !== 0) {
+      const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
+      throw new ServiceError(`${component}: mvn dependency:copy-dependencies failed:\n${output}`);
+    }
+    fs.writeFileSync(stamp, pomHash);
+  }
+  return fs
+    .readdirSync(target)
+    .filter((file) => file.endsWith('.jar'))
+    .map((file) => path.join(target, file))
+    .join(path.delimiter);
+}

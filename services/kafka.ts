@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { projectRoot, type ServicesConfig } from './config.ts';
+import { ensureJars } from './jars.ts';
+import { ServiceError, type ManagedService } from './process.ts';
+
+const JAVA_HINT = 'install a JDK 17 (apt-get install openjdk-17-jdk-headless)';
+const MAVEN_HINT = 'install Maven (apt-get install maven)';
+
+/** Apache Kafka 4.x in KRaft combined mode (broker + controller), one node. */
+export function kafkaService(config: ServicesConfig): ManagedService {
+  const { host, dataDir } = config;
+  const { port, controllerPort, heap } = config.kafka;
+  const home = path.join(dataDir, 'kafka');
+  const propertiesFile = path.join(home, 'server.properties');
+  const logDir = path.join(home, 'data');
+  let classpath = '';
+
+  const serverProperties = [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=${host}:${controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${logDir}`,
+    'num.partitions=3',
+    // One broker: internal topics cannot be replicated further than that.
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+  ].join('\n');
+
+  return {
+    name: 'kafka',
+    address: `${host}:${port}`,
+    prerequisites: { java: JAVA_HINT, mvn: MAVEN_HINT },
+    startupTimeoutMs: 90_000,
+    async prepare() {
+      classpath = ensureJars(dataDir, 'kafka');
+      fs.mkdirSync(home, { recursive: true });
+      fs.writeFileSync(propertiesFile, `${serverProperties}\n`);
+      if (fs.existsSync(path.join(logDir, 'meta.properties'))) return;
+      // A KRaft cluster id is 16 random bytes, base64url without padding.
+      const clusterId = randomBytes(16).toString('base64url');
+      const format = spawnSync(
+        'java',
+        [
+          '-cp',
+          classpath,
+          `-Dlog4j2.configurationFile=${path.join(projectRoot, 'services/kafka/log4j2.properties')}`,
+          'kafka.tools.StorageTool',
+          'format',
+          '--standalone',
+          '-t',
+          clusterId,
+          '-c',
+          propertiesFile,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (format.status !== 0) {
+        throw new ServiceError(`kafka: formatting ${logDir} failed:\n${format.stdout}${format.stderr}`);
+      }
+    },
+    command() {
+      return {
+        executable: 'java',
+        args: [
+          `-Xms${heap}`,
+          `-Xmx${heap}`,
+          '-XX:+UseG1GC',
+          '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=${path.join(projectRoot, 'services/kafka/log4j2.properties')}`,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          propertiesFile,
+        ],
+      };
+    },
+    async probe() {
+      const admin = new Kafka({
+        clientId: 'services-probe',
+        brokers: [`${host}:${port}`],
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1000,
+        retry: { retries: 0 },
+      }).admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return cluster.brokers.length > 0;
+      } catch {
+        return false;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+  };
+}
