@@ -1,0 +1,71 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, expect, test } from 'vitest';
+import { kafkaBrokers, uniqueName } from './services.ts';
+
+const kafka = new Kafka({ clientId: 'foundation-test', brokers: kafkaBrokers, logLevel: logLevel.WARN });
+const admin = kafka.admin();
+const topic = uniqueName('foundation');
+
+afterAll(async () => {
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+test('a consumer group reads 10,000 keyed messages exactly once, in order within each partition', async () => {
+  const partitions = 4;
+  const keys = 50;
+  const total = 10_000;
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const messages = Array.from({ length: total }, (_, index) => ({
+    key: `key-${index % keys}`,
+    value: JSON.stringify({ index, sequenceOfKey: Math.floor(index / keys) }),
+  }));
+  for (let start = 0; start < total; start += 1000) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(start, start + 1000) });
+  }
+  await producer.disconnect();
+
+  const seen = new Map<number, { partition: number; offset: bigint }>();
+  const lastOffsetOfPartition = new Map<number, bigint>();
+  const lastSequenceOfKey = new Map<string, number>();
+  const partitionOfKey = new Map<string, number>();
+  let duplicates = 0;
+  let outOfOrder = 0;
+
+  const consumer = kafka.consumer({ groupId: uniqueName('foundation-group') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          const key = message.key!.toString();
+          const { index, sequenceOfKey } = JSON.parse(message.value!.toString()) as {
+            index: number;
+            sequenceOfKey: number;
+          };
+          const offset = BigInt(message.offset);
+          if (seen.has(index)) duplicates += 1;
+          seen.set(index, { partition, offset });
+          if ((lastOffsetOfPartition.get(partition) ?? -1n) >= offset) outOfOrder += 1;
+          lastOffsetOfPartition.set(partition, offset);
+          if ((lastSequenceOfKey.get(key) ?? -1) >= sequenceOfKey) outOfOrder += 1;
+          lastSequenceOfKey.set(key, sequenceOfKey);
+          if (partitionOfKey.has(key) && partitionOfKey.get(key) !== partition) outOfOrder += 1;
+          partitionOfKey.set(key, partition);
+          if (seen.size === total) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+
+  expect(seen.size).toBe(total);
+  expect(duplicates).toBe(0);
+  expect(outOfOrder).toBe(0);
+  expect(new Set([...seen.values()].map(({ partition }) => partition)).size).toBe(partitions);
+});

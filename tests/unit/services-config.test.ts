@@ -1,0 +1,29 @@
+import { afterEach, expect, test } from 'vitest';
+import { loadServicesConfig } from '../../services/config.ts';
+
+const touched = ['KAFKA_PORT', 'CASSANDRA_HEAP', 'PROMETHEUS_PORT'];
+afterEach(() => {
+  for (const name of touched) delete process.env[name];
+});
+
+test('defaults are the standard ports on loopback', () => {
+  const config = loadServicesConfig();
+  expect(config.host).toBe('127.0.0.1');
+  expect([config.kafka.port, config.cassandra.port, config.prometheus.port]).toEqual([9092, 9042, 9090]);
+});
+
+test('ports and heaps are overridable by environment variables', () => {
+  process.env.KAFKA_PORT = '19092';
+  process.env.CASSANDRA_HEAP = '2g';
+  const config = loadServicesConfig();
+  expect(config.kafka.port).toBe(19092);
+  expect(config.cassandra.heap).toBe('2g');
+});
+
+test('a bad value is rejected with the variable name and the value', () => {
+  process.env.PROMETHEUS_PORT = '90000';
+  expect(() => loadServicesConfig()).toThrow("PROMETHEUS_PORT must be a TCP port (1-65535), got '90000'");
+  delete process.env.PROMETHEUS_PORT;
+  process.env.CASSANDRA_HEAP = 'lots';
+  expect(() => loadServicesConfig()).toThrow("CASSANDRA_HEAP must look like 512m or 1g, got 'lots'");
+});
