@@ -44,9 +44,10 @@ async function up(services: ManagedService[]): Promise<void> {
       continue;
     }
     if (await service.probe()) {
-      throw new ServiceError(
-        `${service.name}: something not started by this script already answers on ${service.address}; stop it or change the port`,
+      console.log(
+        `${service.name}: already answers on ${service.address} (not started by this script), nothing to do`,
       );
+      continue;
     }
     await service.prepare();
     const newPid = startDetached(config.dataDir, service);

@@ -44,8 +44,3 @@ export function prometheusService(config: ServicesConfig): ManagedService {
     },
   };
 }
-
-/** Where a test or a local run drops a file_sd target file for Prometheus to pick up. */
-export function prometheusTargetsDir(config: ServicesConfig): string {
-  return path.join(config.dataDir, 'prometheus', 'file_sd');
-}

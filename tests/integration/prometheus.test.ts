@@ -4,7 +4,7 @@ import path from 'node:path';
 import express from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { afterAll, expect, test } from 'vitest';
-import { prometheusTargets, prometheusUrl, uniqueName } from './services.ts';
+import { prometheusUrl, uniqueName } from './services.ts';
 
 const registry = new Registry();
 const marker = uniqueName('run');
@@ -22,17 +22,24 @@ app.get('/metrics', async (_request, response) => {
 });
 const server = app.listen(0, '127.0.0.1');
 const listening = new Promise<void>((resolve) => server.once('listening', () => resolve()));
-const targetFile = path.join(prometheusTargets, `${marker}.json`);
+let targetFile = '';
 
 afterAll(() => {
-  fs.rmSync(targetFile, { force: true });
+  if (targetFile) fs.rmSync(targetFile, { force: true });
   server.close();
 });
+
+/** The file_sd folder of the running Prometheus, which may belong to another checkout's services. */
+async function fileSdDirectory(): Promise<string> {
+  const response = await fetch(`${prometheusUrl}/api/v1/status/flags`);
+  const { data } = (await response.json()) as { data: Record<string, string> };
+  return path.join(path.dirname(data['config.file']!), 'file_sd');
+}
 
 test('Prometheus scrapes a prom-client endpoint and PromQL returns the scraped value', async () => {
   await listening;
   const { port } = server.address() as AddressInfo;
-  fs.mkdirSync(prometheusTargets, { recursive: true });
+  targetFile = path.join(await fileSdDirectory(), `${marker}.json`);
   fs.writeFileSync(
     targetFile,
     JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { test: marker } }]),

@@ -1,13 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { loadServicesConfig, projectRoot } from '../../services/config.ts';
-import { prometheusTargetsDir } from '../../services/prometheus.ts';
 
 export const servicesConfig = loadServicesConfig();
 export const kafkaBrokers = [`${servicesConfig.host}:${servicesConfig.kafka.port}`];
 export const cassandraContactPoint = `${servicesConfig.host}:${servicesConfig.cassandra.port}`;
 export const prometheusUrl = `http://${servicesConfig.host}:${servicesConfig.prometheus.port}`;
-export const prometheusTargets = prometheusTargetsDir(servicesConfig);
 
 /** Runs the project's services script, as a user would. */
 export function runServices(...args: string[]): { status: number | null; output: string } {
