@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import cassandra from 'cassandra-driver';
+import type { Row } from './pipeline.ts';
+
+/** The schema file names its keyspace literally; a deployment (or a test) may choose another. */
+export function schemaStatements(cql: string, schemaKeyspace: string, keyspace: string): string[] {
+  const withoutComments = cql.replace(/--.*$/gm, '');
+  return withoutComments
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== '')
+    .map((statement) =>
+      statement
+        .replace(new RegExp(`\\b${schemaKeyspace}\\.`, 'g'), `${keyspace}.`)
+        .replace(new RegExp(`(KEYSPACE IF NOT EXISTS) ${schemaKeyspace}\\b`), `$1 ${keyspace}`),
+    );
+}
+
+export function upsertStatement(keyspace: string, row: Row): string {
+  const columns = Object.keys(row.values);
+  return `INSERT INTO ${keyspace}.${row.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+}
+
+export interface CassandraSettings {
+  contactPoints: string[];
+  localDataCenter: string;
+  keyspace: string;
+}
+
+/** Writes rows as prepared, idempotent upserts; knows tables and columns, not streams. */
+export class CassandraStore {
+  readonly client: cassandra.Client;
+
+  constructor(private readonly settings: CassandraSettings) {
+    this.client = new cassandra.Client({
+      contactPoints: settings.contactPoints,
+      localDataCenter: settings.localDataCenter,
+      socketOptions: { connectTimeout: 5000, readTimeout: 12_000 },
+      // The processor owns retries (with backoff, pausing consumption); the driver should fail fast.
+      policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000) },
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async applySchema(schemaFile: string, schemaKeyspace: string): Promise<void> {
+    const cql = fs.readFileSync(schemaFile, 'utf8');
+    for (const statement of schemaStatements(cql, schemaKeyspace, this.settings.keyspace)) {
+      await this.client.execute(statement);
+    }
+  }
+
+  async upsert(rows: Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const { keyspace } = this.settings;
+    await Promise.all(
+      rows.map((row) =>
+        this.client.execute(upsertStatement(keyspace, row), Object.values(row.values), {
+          prepare: true,
+          consistency: cassandra.types.consistencies.localQuorum,
+        }),
+      ),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await this.client.shutdown();
+  }
+}

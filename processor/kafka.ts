@@ -1,0 +1,90 @@
+import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import type { OutputRecord } from './pipeline.ts';
+
+export function createKafka(brokers: string[], clientId: string): Kafka {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, retry: { retries: 8 } });
+}
+
+export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    topics: missing.map((topic) => ({ topic, numPartitions })),
+    waitForLeaders: true,
+  });
+}
+
+/**
+ * A transactional producer: outputs and consumed offsets commit together or not at all, and
+ * a restarted instance with the same transactional id fences its crashed predecessor.
+ */
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+}
+
+/** Offsets to commit: the next record to read in each partition. */
+export interface ConsumedPosition {
+  topic: string;
+  partition: number;
+  nextOffset: string;
+}
+
+export async function commitTransaction(
+  producer: Producer,
+  groupId: string,
+  outputs: OutputRecord[],
+  position: ConsumedPosition,
+): Promise<void> {
+  const transaction = await producer.transaction();
+  try {
+    const byTopic = new Map<string, OutputRecord[]>();
+    for (const output of outputs) byTopic.set(output.topic, [...(byTopic.get(output.topic) ?? []), output]);
+    if (byTopic.size > 0) {
+      await transaction.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, records]) => ({
+          topic,
+          messages: records.map(({ key, value }) => ({ key, value })),
+        })),
+      });
+    }
+    await transaction.sendOffsets({
+      consumerGroupId: groupId,
+      topics: [
+        {
+          topic: position.topic,
+          partitions: [{ partition: position.partition, offset: position.nextOffset }],
+        },
+      ],
+    });
+    await transaction.commit();
+  } catch (error) {
+    await transaction.abort().catch(() => undefined);
+    throw error;
+  }
+}
+
+export function createConsumer(kafka: Kafka, groupId: string, maxWaitTimeInMs: number): Consumer {
+  // read_committed: only what committed transactions produced is ever processed.
+  return kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs, sessionTimeout: 30_000 });
+}
+
+/** Records between each partition's committed offset and its end. */
+export async function consumerLag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<{ partition: number; lag: number }[]> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const committedOf = new Map(
+    (committed[0]?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]),
+  );
+  return ends.map(({ partition, high, low }) => {
+    const position = committedOf.get(partition) ?? -1;
+    return { partition, lag: Number(high) - (position >= 0 ? position : Number(low)) };
+  });
+}
