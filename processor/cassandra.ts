@@ -21,6 +21,8 @@ export function upsertStatement(keyspace: string, row: Row): string {
   return `INSERT INTO ${keyspace}.${row.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
 }
 
+const UPSERT_CONCURRENCY = 128;
+
 export interface CassandraSettings {
   contactPoints: string[];
   localDataCenter: string;
@@ -36,6 +38,7 @@ export class CassandraStore {
       contactPoints: settings.contactPoints,
       localDataCenter: settings.localDataCenter,
       socketOptions: { connectTimeout: 5000, readTimeout: 12_000 },
+      queryOptions: { prepare: true, consistency: cassandra.types.consistencies.localQuorum },
       // The processor owns retries (with backoff, pausing consumption); the driver should fail fast.
       policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000) },
     });
@@ -55,13 +58,11 @@ export class CassandraStore {
   async upsert(rows: Row[]): Promise<void> {
     if (rows.length === 0) return;
     const { keyspace } = this.settings;
-    await Promise.all(
-      rows.map((row) =>
-        this.client.execute(upsertStatement(keyspace, row), Object.values(row.values), {
-          prepare: true,
-          consistency: cassandra.types.consistencies.localQuorum,
-        }),
-      ),
+    // Bounded concurrency: a large micro-batch must not exceed the driver's in-flight limit.
+    await cassandra.concurrent.executeConcurrent(
+      this.client,
+      rows.map((row) => ({ query: upsertStatement(keyspace, row), params: Object.values(row.values) })),
+      { concurrencyLevel: UPSERT_CONCURRENCY, raiseOnFirstError: true },
     );
   }
 

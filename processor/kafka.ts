@@ -1,8 +1,8 @@
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { OutputRecord } from './pipeline.ts';
 
 export function createKafka(brokers: string[], clientId: string): Kafka {
-  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, retry: { retries: 8 } });
+  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN });
 }
 
 export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
@@ -20,7 +20,13 @@ export async function ensureTopics(admin: Admin, topics: string[], numPartitions
  * a restarted instance with the same transactional id fences its crashed predecessor.
  */
 export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
-  return kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // Keys partition exactly as Java clients do (murmur2), so any consumer can rely on key order.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 /** Offsets to commit: the next record to read in each partition. */
@@ -65,9 +71,21 @@ export async function commitTransaction(
   }
 }
 
-export function createConsumer(kafka: Kafka, groupId: string, maxWaitTimeInMs: number): Consumer {
-  // read_committed: only what committed transactions produced is ever processed.
-  return kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs, sessionTimeout: 30_000 });
+export function createConsumer(
+  kafka: Kafka,
+  groupId: string,
+  maxWaitTimeInMs: number,
+  sessionTimeout: number,
+): Consumer {
+  // read_committed: only what committed transactions produced is ever processed. The session
+  // timeout bounds how long a crashed instance's partitions wait before another takes them.
+  return kafka.consumer({
+    groupId,
+    readUncommitted: false,
+    maxWaitTimeInMs,
+    sessionTimeout,
+    heartbeatInterval: Math.floor(sessionTimeout / 5),
+  });
 }
 
 /** Records between each partition's committed offset and its end. */

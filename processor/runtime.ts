@@ -21,6 +21,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const BACKOFF_INITIAL_MS = 200;
 export const BACKOFF_MAX_MS = 30_000;
 
+const HEARTBEAT_SLICE_MS = 200;
+
 export function backoffDelay(attempt: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** attempt);
 }
@@ -49,8 +51,11 @@ async function untilWritten(
         metrics.paused.set(1);
         log.warn({ sink, err: error }, `${sink} write failed; pausing and retrying with backoff`);
       }
-      await sleep(backoffDelay(attempt));
-      await heartbeat().catch(() => undefined);
+      // Heartbeat through the wait, so a long outage does not cost the partition its owner.
+      for (let waited = 0; waited < backoffDelay(attempt); waited += HEARTBEAT_SLICE_MS) {
+        await sleep(HEARTBEAT_SLICE_MS);
+        await heartbeat().catch(() => undefined);
+      }
     }
   }
 }
@@ -62,7 +67,7 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       for (let start = 0; start < batch.messages.length; start += batchMaxRecords) {
         if (!isRunning() || isStale()) return;
         const timer = metrics.batchDuration.startTimer();
@@ -82,7 +87,8 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
           metrics.eventToStore.observe(Math.max(0, (storedAt - pipeline.eventTime(fact).getTime()) / 1000));
         }
 
-        const nextOffset = (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
+        const lastOffset = messages[messages.length - 1]!.offset;
+        const nextOffset = (BigInt(lastOffset) + 1n).toString();
         await untilWritten(
           'kafka',
           () =>
@@ -94,6 +100,8 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
           deps,
           heartbeat,
         );
+        // The offsets are committed in the transaction; this only moves the consumer's own position.
+        resolveOffset(lastOffset);
         metrics.records.inc({ topic: batch.topic, outcome: 'accepted' }, result.accepted.length);
         metrics.records.inc({ topic: batch.topic, outcome: 'rejected' }, result.rejected.length);
         metrics.deadLetters.inc({ topic: batch.topic }, result.rejected.length);

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { CassandraStore } from './cassandra.ts';
+import { loadProcessorConfig } from './config.ts';
+import {
+  consumerLag,
+  createConsumer,
+  createKafka,
+  createTransactionalProducer,
+  ensureTopics,
+} from './kafka.ts';
+import { createProcessorMetrics, serveMetrics } from './metrics.ts';
+import { createHarmonyPipeline } from './pipelines/harmony.ts';
+import { runPipeline } from './runtime.ts';
+
+const log = pino({ name: 'processor' }, pino.destination(2));
+const schemaFile = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../provisioning/cassandra/harmony.cql',
+);
+
+let config;
+try {
+  config = loadProcessorConfig();
+} catch (error) {
+  console.error(`processor: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+const metrics = createProcessorMetrics();
+const pipeline = createHarmonyPipeline(metrics.registry, config.topicPrefix);
+let ready = false;
+const server = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort, () => ready);
+log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
+
+const kafka = createKafka(config.kafkaBrokers, `processor-${config.instanceId}`);
+const admin = kafka.admin();
+const store = new CassandraStore({
+  contactPoints: config.cassandraContactPoints,
+  localDataCenter: config.cassandraLocalDc,
+  keyspace: config.keyspace,
+});
+const producer = createTransactionalProducer(
+  kafka,
+  `${config.groupId}-${pipeline.name}-${config.instanceId}`,
+);
+const consumer = createConsumer(kafka, config.groupId, config.batchMaxWaitMs, config.sessionTimeoutMs);
+
+await admin.connect();
+await ensureTopics(admin, [
+  pipeline.sourceTopic,
+  pipeline.deadLetterTopic,
+  `${config.topicPrefix}harmony.alerts`,
+]);
+await store.connect();
+await store.applySchema(schemaFile, 'harmony');
+await producer.connect();
+await consumer.connect();
+
+const lagTimer = setInterval(() => {
+  consumerLag(admin, config.groupId, pipeline.sourceTopic)
+    .then((lags) => {
+      for (const { partition, lag } of lags) {
+        metrics.consumerLag.set({ topic: pipeline.sourceTopic, partition: String(partition) }, lag);
+      }
+    })
+    .catch((error: unknown) => log.debug({ err: error }, 'lag not available'));
+}, 5000);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'finishing the current batch, then stopping');
+  clearInterval(lagTimer);
+  await consumer.disconnect();
+  await producer.disconnect();
+  await admin.disconnect();
+  await store.shutdown();
+  server.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await runPipeline(pipeline, {
+  consumer,
+  producer,
+  store,
+  metrics,
+  log,
+  groupId: config.groupId,
+  batchMaxRecords: config.batchMaxRecords,
+});
+ready = true;
+log.info({ topic: pipeline.sourceTopic, group: config.groupId }, 'consuming');

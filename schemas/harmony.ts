@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+export const DRONE_REPORTS_TOPIC = 'drone.reports';
+export const DRONE_REPORTS_DLQ_TOPIC = 'drone.reports.dlq';
+export const HARMONY_ALERTS_TOPIC = 'harmony.alerts';
+
+/** A person scoring below this is in distress, and their report raises an alert. */
+export const LOW_SCORE_THRESHOLD = 2;
+export const MAX_REPORT_BYTES = 64 * 1024;
+
+const personSeen = z.object({
+  person_id: z.string().min(1),
+  first_name: z.string().min(1),
+  last_name: z.string().min(1),
+  harmony_score: z.number().min(0).max(10),
+  words: z.array(z.string().min(1)).min(1).max(5),
+});
+
+export const droneReportSchema = z.object({
+  report_id: z.string().min(1),
+  drone_id: z.string().min(1),
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  event_time: z.iso.datetime({ offset: true }),
+  persons: z.array(personSeen).min(1).max(50),
+});
+
+export type PersonSeen = z.infer<typeof personSeen>;
+export type DroneReport = z.infer<typeof droneReportSchema>;
+
+export type ParsedReport = { ok: true; report: DroneReport } | { ok: false; reason: string };
+
+export function parseDroneReport(bytes: Buffer | string | null): ParsedReport {
+  if (bytes === null) return { ok: false, reason: 'empty message: no value' };
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
+  if (size > MAX_REPORT_BYTES) {
+    return { ok: false, reason: `oversized message: ${size} bytes, at most ${MAX_REPORT_BYTES}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString());
+  } catch (error) {
+    return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
+  }
+  const parsed = droneReportSchema.safeParse(json);
+  if (parsed.success) return { ok: true, report: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
+  return { ok: false, reason: `invalid field ${where}: ${issue.message}` };
+}
+
+export interface PersonInAlert {
+  person_id: string;
+  name: string;
+  score: number;
+}
+
+export interface HarmonyAlert {
+  alert_id: string;
+  drone_id: string;
+  lat: number;
+  lon: number;
+  event_time: string;
+  distressed: PersonInAlert[];
+  others_in_contact: PersonInAlert[];
+  key_words: string[];
+}
+
+const inAlert = (person: PersonSeen): PersonInAlert => ({
+  person_id: person.person_id,
+  name: `${person.first_name} ${person.last_name}`,
+  score: person.harmony_score,
+});
+
+/** The alert a report raises, or null when nobody in it is in distress. */
+export function toAlert(report: DroneReport): HarmonyAlert | null {
+  const distressed = report.persons.filter((person) => person.harmony_score < LOW_SCORE_THRESHOLD);
+  if (distressed.length === 0) return null;
+  return {
+    alert_id: report.report_id,
+    drone_id: report.drone_id,
+    lat: report.lat,
+    lon: report.lon,
+    event_time: report.event_time,
+    distressed: distressed.map(inAlert),
+    others_in_contact: report.persons
+      .filter((person) => person.harmony_score >= LOW_SCORE_THRESHOLD)
+      .map(inAlert),
+    key_words: [...new Set(distressed.flatMap((person) => person.words))],
+  };
+}
