@@ -207,3 +207,49 @@ test('killed with SIGKILL three times mid-run and restarted: the same reports an
   last.kill('SIGTERM');
   await new Promise((resolve) => last.once('exit', resolve));
 }, 420_000);
+
+test('500 malformed messages of varied kinds: all in the DLQ with reasons, the good ones around them stored', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const good = await sendReports(`${prefix}drone.reports`, prefix, 300);
+  const valid = good[0]!;
+  const malformed = [
+    () => '{"report_id": "truncated',
+    () => 'not json at all',
+    () => JSON.stringify({ ...valid, drone_id: undefined }),
+    () => JSON.stringify({ ...valid, lat: 123.4 }),
+    () => JSON.stringify({ ...valid, persons: [{ ...valid.persons[0], harmony_score: -3 }] }),
+    () => JSON.stringify({ ...valid, event_time: 42 }),
+    () => JSON.stringify({ ...valid, padding: 'x'.repeat(70_000) }),
+    () => JSON.stringify([1, 2, 3]),
+  ];
+  const producer = kafka.producer();
+  await producer.connect();
+  const badMessages = Array.from({ length: 500 }, (_, index) => ({
+    key: `bad-${index}`,
+    value: malformed[index % malformed.length]!(),
+  }));
+  // Small sends: the oversized messages together would exceed the broker's 1 MB request limit.
+  for (let first = 0; first < badMessages.length; first += 8) {
+    await producer.send({ topic: `${prefix}drone.reports`, messages: badMessages.slice(first, first + 8) });
+  }
+  await producer.disconnect();
+  const more = await sendReports(`${prefix}drone.reports`, `${prefix}after`, 300);
+
+  const processor = startProcessor(prefix, keyspace, 19494);
+  await expectExactlyTheSentFacts(prefix, keyspace, [...good, ...more]);
+  const deadLetters = (await committedMessages(`${prefix}drone.reports.dlq`, 500)).map(
+    (letter) =>
+      JSON.parse(letter) as { reason: string; origin: { topic: string; offset: string; key: string } },
+  );
+  expect(deadLetters).toHaveLength(500);
+  expect(new Set(deadLetters.map((letter) => letter.origin.key)).size).toBe(500);
+  for (const letter of deadLetters) {
+    expect(letter.reason).toMatch(/^(invalid JSON|invalid field|oversized message)/);
+    expect(letter.origin.topic).toBe(`${prefix}drone.reports`);
+  }
+  expect(processor.exitCode).toBeNull();
+  const metrics = await (await fetch('http://127.0.0.1:19494/metrics')).text();
+  expect(metrics).toMatch(/processor_records_total\{topic="[^"]+",outcome="rejected"\} 500\n/);
+  processor.kill('SIGTERM');
+  await new Promise((resolve) => processor.once('exit', resolve));
+});

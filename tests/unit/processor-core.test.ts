@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { schemaStatements, upsertStatement } from '../../processor/cassandra.ts';
 import { loadProcessorConfig } from '../../processor/config.ts';
-import { runMicroBatch, type SourceRecord, type StreamPipeline } from '../../processor/pipeline.ts';
+import {
+  DEAD_LETTER_PAYLOAD_MAX_BYTES,
+  deadLetter,
+  runMicroBatch,
+  type SourceRecord,
+  type StreamPipeline,
+} from '../../processor/pipeline.ts';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../processor/runtime.ts';
 
 interface Reading {
@@ -68,6 +74,16 @@ describe('runMicroBatch', () => {
       { topic: 'high', key: '2-12', value: '150' },
     ]);
   });
+});
+
+test('a dead letter cuts a huge payload so that it always fits in a Kafka message', () => {
+  const huge = Buffer.alloc(DEAD_LETTER_PAYLOAD_MAX_BYTES + 10, 'x');
+  const letter = JSON.parse(
+    deadLetter('dlq', { record: { ...record(1, null), value: huge }, reason: 'oversized message' }).value,
+  );
+  expect(letter.payload).toHaveLength(DEAD_LETTER_PAYLOAD_MAX_BYTES);
+  expect(letter.payload_truncated).toBe(true);
+  expect(letter.payload_bytes).toBe(DEAD_LETTER_PAYLOAD_MAX_BYTES + 10);
 });
 
 describe('Cassandra statements', () => {
