@@ -6,7 +6,7 @@ import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
-import { cassandraContactPoint, kafkaBrokers, uniqueName } from './services.ts';
+import { cassandraContactPoint, kafkaBrokers, runServices, uniqueName } from './services.ts';
 
 interface SentReport {
   report_id: string;
@@ -253,3 +253,36 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
   processor.kill('SIGTERM');
   await new Promise((resolve) => processor.once('exit', resolve));
 });
+
+test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and resumes by itself', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const before = await sendReports(`${prefix}drone.reports`, `${prefix}before`, 500);
+  const processor = startProcessor(prefix, keyspace, 19504);
+  await waitFor(
+    () => storedReportIds(keyspace),
+    (stored) => stored.length === before.length,
+    120_000,
+  );
+
+  const down = runServices('down', 'cassandra');
+  expect(down.output, 'the services script must own Cassandra for this test').toMatch(/cassandra: stopped/);
+  const during = await sendReports(`${prefix}drone.reports`, `${prefix}during`, 500);
+  await new Promise((resolve) => setTimeout(resolve, 30_000));
+  const paused = await (await fetch('http://127.0.0.1:19504/metrics')).text();
+  expect(paused).toMatch(/processor_paused 1\n/);
+  expect(runServices('up', 'cassandra').status).toBe(0);
+  // The test's own driver reconnects on its own schedule, like the processor's.
+  await waitFor(
+    () => cassandraClient.execute('SELECT release_version FROM system.local').then(() => true),
+    (reconnected) => reconnected,
+    60_000,
+  );
+
+  await expectExactlyTheSentFacts(prefix, keyspace, [...before, ...during]);
+  expect(processor.exitCode).toBeNull();
+  const resumed = await (await fetch('http://127.0.0.1:19504/metrics')).text();
+  expect(resumed).toMatch(/processor_paused 0\n/);
+  expect(resumed).toMatch(/processor_write_errors_total\{sink="cassandra"\} [1-9]/);
+  processor.kill('SIGTERM');
+  await new Promise((resolve) => processor.once('exit', resolve));
+}, 400_000);
