@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { HARMONY_ALERTS_TOPIC } from '../schemas/harmony.ts';
 import { CassandraStore } from './cassandra.ts';
 import { loadProcessorConfig } from './config.ts';
 import {
@@ -51,7 +52,7 @@ await admin.connect();
 await ensureTopics(admin, [
   pipeline.sourceTopic,
   pipeline.deadLetterTopic,
-  `${config.topicPrefix}harmony.alerts`,
+  `${config.topicPrefix}${HARMONY_ALERTS_TOPIC}`,
 ]);
 await store.connect();
 await store.applySchema(schemaFile, 'harmony');

@@ -1,9 +1,11 @@
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { cassandraService } from './cassandra.ts';
 import { loadServicesConfig } from './config.ts';
 import { kafkaService } from './kafka.ts';
 import {
   ServiceError,
+  pidFile,
   requireExecutables,
   runningPid,
   startDetached,
@@ -74,7 +76,7 @@ async function down(services: ManagedService[]): Promise<void> {
       continue;
     }
     await stopProcessGroup(pid, 30_000);
-    runningPid(config.dataDir, service.name);
+    fs.rmSync(pidFile(config.dataDir, service.name), { force: true });
     console.log(`${service.name}: stopped (pid ${pid})`);
   }
 }
