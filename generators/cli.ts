@@ -1,0 +1,160 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, CommanderError } from 'commander';
+import { Kafka, Partitioners, logLevel, type Message } from 'kafkajs';
+import {
+  OptionError,
+  parsePositiveInteger,
+  resolveRunOptions,
+  type RawRunOptions,
+  type RunOptions,
+} from './options.ts';
+import { STREAMS, type StreamDefinition, type StreamEvent } from './streams.ts';
+
+const BAD_USAGE_EXIT_CODE = 2;
+const PROGRESS_EVERY_MS = 2000;
+// Bounds one produce request, and so the memory a burst at a high rate can take.
+const MAX_CHUNK = 2000;
+// Below this wait we let due messages pile up into one request rather than await each one.
+const MIN_TICK_MS = 10;
+// A sleeping sender wakes at least this often to notice SIGINT/SIGTERM.
+const MAX_TICK_MS = 250;
+
+function take(events: Iterator<StreamEvent>, count: number): Message[] {
+  const chunk: Message[] = [];
+  while (chunk.length < count) {
+    const next = events.next();
+    if (next.done) break;
+    chunk.push({ key: next.value.key, value: next.value.value });
+  }
+  return chunk;
+}
+
+async function closeFile(file: WriteStream | undefined): Promise<void> {
+  if (file === undefined) return;
+  file.end();
+  await finished(file);
+}
+
+async function send(
+  stream: StreamDefinition,
+  options: RunOptions,
+  sizes: Record<string, number>,
+): Promise<void> {
+  const intervalMs = 1000 / options.ratePerSecond;
+  const events = stream.events({ seed: options.seed, start: options.start, intervalMs }, sizes);
+  const kafka = new Kafka({
+    clientId: 'generator',
+    brokers: options.brokers,
+    // Failures reach us as rejections and end the run with one line; kafkajs's own log would repeat them.
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // Keys partition as in Java clients (murmur2), so all reports of one drone share a partition.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await producer.connect();
+  } catch (error) {
+    throw new Error(`cannot reach Kafka at ${options.brokers.join(',')}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const file = options.out === undefined ? undefined : createWriteStream(options.out);
+
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  const began = performance.now();
+  let sent = 0;
+  const progress = setInterval(() => {
+    const seconds = (performance.now() - began) / 1000;
+    process.stderr.write(`sent ${sent} to ${options.topic} (${(sent / seconds).toFixed(1)}/s)\n`);
+  }, PROGRESS_EVERY_MS);
+
+  try {
+    const total = options.count ?? Number.POSITIVE_INFINITY;
+    while (!stopping && sent < total) {
+      const elapsedMs = performance.now() - began;
+      const due = Math.min(total, Math.floor(elapsedMs / intervalMs) + 1, sent + MAX_CHUNK);
+      if (due <= sent) {
+        const untilNext = sent * intervalMs - elapsedMs;
+        await sleep(Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, untilNext)));
+        continue;
+      }
+      const messages = take(events, due - sent);
+      await producer.send({ topic: options.topic, acks: -1, messages });
+      for (const message of messages) file?.write(`${String(message.value)}\n`);
+      sent += messages.length;
+    }
+  } finally {
+    clearInterval(progress);
+    await producer.disconnect();
+    await closeFile(file);
+  }
+  const seconds = (performance.now() - began) / 1000;
+  process.stderr.write(`done: sent ${sent} to ${options.topic} in ${seconds.toFixed(1)} s\n`);
+}
+
+const program = new Command('generate')
+  .description('Produce synthetic, deterministic event streams to Kafka.')
+  .exitOverride();
+
+for (const [name, stream] of Object.entries(STREAMS)) {
+  const command = program
+    .command(name)
+    .description(stream.summary)
+    .option('--rate <rate>', 'events per time unit, e.g. 100/min or 5000/s (default: depends on the stream)')
+    .option('--count <n>', 'send exactly n events, then exit')
+    .option('--duration <time>', 'send for this long at the rate, e.g. 30s or 5m, then exit')
+    .option('--seed <seed>', 'seed of the generator: the same seed, start and rate give the same events', '1')
+    .option('--start <iso>', 'event time of the first event, ISO-8601 with timezone (default: now)')
+    .option('--out <file>', 'also write every event sent to this file, one JSON line each')
+    .option(
+      '--brokers <list>',
+      'Kafka brokers, host:port[,host:port...]',
+      process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    )
+    .option('--topic <topic>', 'Kafka topic', stream.defaultTopic)
+    .exitOverride();
+  for (const size of stream.sizeOptions) {
+    command.option(`--${size.name} <n>`, size.description, String(size.defaultValue));
+  }
+  command.action(async (raw: RawRunOptions & Record<string, string>) => {
+    const sizes = Object.fromEntries(
+      stream.sizeOptions.map((size) => [size.name, parsePositiveInteger(`--${size.name}`, raw[size.name]!)]),
+    );
+    const options = resolveRunOptions(raw, {
+      rate: stream.defaultRate(sizes),
+      topic: stream.defaultTopic,
+      brokers: '127.0.0.1:9092',
+      seed: '1',
+      now: new Date(),
+    });
+    await send(stream, options, sizes);
+  });
+}
+
+try {
+  await program.parseAsync();
+  process.exit(0);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message or the help.
+    const shownOnRequest = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
+    process.exit(shownOnRequest ? 0 : BAD_USAGE_EXIT_CODE);
+  }
+  if (error instanceof OptionError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(BAD_USAGE_EXIT_CODE);
+  }
+  process.stderr.write(`error: ${(error as Error).message}\n`);
+  process.exit(1);
+}
