@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
 import { projectRoot, type ServicesConfig } from './config.ts';
-import { ensureJars } from './jars.ts';
+import { JVM_PREREQUISITES, ensureJars, jvmBaseArgs } from './jars.ts';
 import type { ManagedService } from './process.ts';
 
 /** Apache Cassandra 5.0, one node, small heap, data under the services data dir. */
@@ -43,10 +43,7 @@ authorizer: AllowAllAuthorizer
   return {
     name: 'cassandra',
     address: `${host}:${port}`,
-    prerequisites: {
-      java: 'install a JDK 17 (apt-get install openjdk-17-jdk-headless)',
-      mvn: 'install Maven (apt-get install maven)',
-    },
+    prerequisites: JVM_PREREQUISITES,
     startupTimeoutMs: 150_000,
     async prepare() {
       classpath = ensureJars(dataDir, 'cassandra');
@@ -62,11 +59,8 @@ authorizer: AllowAllAuthorizer
       return {
         executable: 'java',
         args: [
-          `-Xms${heap}`,
-          `-Xmx${heap}`,
-          '-XX:+UseG1GC',
+          ...jvmBaseArgs(heap),
           '-Xss512k',
-          '-Djava.awt.headless=true',
           ...(jamm ? [`-javaagent:${jamm}`] : []),
           ...moduleOptions,
           `-Dcassandra.config=file://${yamlFile}`,

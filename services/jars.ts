@@ -34,3 +34,14 @@ export function ensureJars(dataDir: string, component: string): string {
     .map((file) => path.join(target, file))
     .join(path.delimiter);
 }
+
+/** What every JVM service needs on the machine, with the line that says how to get it. */
+export const JVM_PREREQUISITES = {
+  java: 'install a JDK 17 (apt-get install openjdk-17-jdk-headless)',
+  mvn: 'install Maven (apt-get install maven)',
+};
+
+/** A fixed heap, so a service's footprint is what its setting says from the start. */
+export function jvmBaseArgs(heap: string): string[] {
+  return [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true'];
+}

@@ -4,11 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { projectRoot, type ServicesConfig } from './config.ts';
-import { ensureJars } from './jars.ts';
+import { JVM_PREREQUISITES, ensureJars, jvmBaseArgs } from './jars.ts';
 import { ServiceError, type ManagedService } from './process.ts';
-
-const JAVA_HINT = 'install a JDK 17 (apt-get install openjdk-17-jdk-headless)';
-const MAVEN_HINT = 'install Maven (apt-get install maven)';
 
 /** Apache Kafka 4.x in KRaft combined mode (broker + controller), one node. */
 export function kafkaService(config: ServicesConfig): ManagedService {
@@ -42,7 +39,7 @@ export function kafkaService(config: ServicesConfig): ManagedService {
   return {
     name: 'kafka',
     address: `${host}:${port}`,
-    prerequisites: { java: JAVA_HINT, mvn: MAVEN_HINT },
+    prerequisites: JVM_PREREQUISITES,
     startupTimeoutMs: 90_000,
     async prepare() {
       classpath = ensureJars(dataDir, 'kafka');
@@ -75,10 +72,7 @@ export function kafkaService(config: ServicesConfig): ManagedService {
       return {
         executable: 'java',
         args: [
-          `-Xms${heap}`,
-          `-Xmx${heap}`,
-          '-XX:+UseG1GC',
-          '-Djava.awt.headless=true',
+          ...jvmBaseArgs(heap),
           `-Dlog4j2.configurationFile=${path.join(projectRoot, 'services/kafka/log4j2.properties')}`,
           '-cp',
           classpath,
