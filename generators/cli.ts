@@ -1,18 +1,12 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { Kafka, Partitioners, logLevel, type Message } from 'kafkajs';
-import {
-  OptionError,
-  parsePositiveInteger,
-  resolveRunOptions,
-  type RawRunOptions,
-  type RunOptions,
-} from './options.ts';
+import { runCli } from '../common/cli.ts';
+import { parsePositiveInteger, resolveRunOptions, type RawRunOptions, type RunOptions } from './options.ts';
 import { STREAMS, type StreamDefinition, type StreamEvent } from './streams.ts';
 
-const BAD_USAGE_EXIT_CODE = 2;
 const PROGRESS_EVERY_MS = 2000;
 // Bounds one produce request, and so the memory a burst at a high rate can take.
 const MAX_CHUNK = 2000;
@@ -41,6 +35,7 @@ async function send(
   stream: StreamDefinition,
   options: RunOptions,
   sizes: Record<string, number>,
+  statusFile: string | undefined,
 ): Promise<void> {
   const intervalMs = 1000 / options.ratePerSecond;
   const events = stream.events({ seed: options.seed, start: options.start, intervalMs }, sizes);
@@ -77,13 +72,17 @@ async function send(
   const progress = setInterval(() => {
     const seconds = (performance.now() - began) / 1000;
     process.stderr.write(`sent ${sent} to ${options.topic} (${(sent / seconds).toFixed(1)}/s)\n`);
+    if (statusFile !== undefined) {
+      writeFileSync(statusFile, `${JSON.stringify({ sent, at: new Date().toISOString() })}\n`);
+    }
   }, PROGRESS_EVERY_MS);
 
   try {
     const total = options.count ?? Number.POSITIVE_INFINITY;
     while (!stopping && sent < total) {
       const elapsedMs = performance.now() - began;
-      const due = Math.min(total, Math.floor(elapsedMs / intervalMs) + 1, sent + MAX_CHUNK);
+      const paced = options.burst ? Number.POSITIVE_INFINITY : Math.floor(elapsedMs / intervalMs) + 1;
+      const due = Math.min(total, paced, sent + MAX_CHUNK);
       if (due <= sent) {
         const untilNext = sent * intervalMs - elapsedMs;
         await sleep(Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, untilNext)));
@@ -118,6 +117,11 @@ for (const [name, stream] of Object.entries(STREAMS)) {
     .option('--start <iso>', 'event time of the first event, ISO-8601 with timezone (default: now)')
     .option('--out <file>', 'also write every event sent to this file, one JSON line each')
     .option(
+      '--status-file <file>',
+      'rewrite this file with {sent, at} on every progress line (health checks)',
+    )
+    .option('--burst', 'send as fast as Kafka takes them; event times stay spaced at --rate (backfills)')
+    .option(
       '--brokers <list>',
       'Kafka brokers, host:port[,host:port...]',
       process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
@@ -127,7 +131,7 @@ for (const [name, stream] of Object.entries(STREAMS)) {
   for (const size of stream.sizeOptions) {
     command.option(`--${size.name} <n>`, size.description, String(size.defaultValue));
   }
-  command.action(async (raw: RawRunOptions & Record<string, string>) => {
+  command.action(async (raw: RawRunOptions & { statusFile?: string } & Record<string, string>) => {
     const sizes = Object.fromEntries(
       stream.sizeOptions.map((size) => [size.name, parsePositiveInteger(`--${size.name}`, raw[size.name]!)]),
     );
@@ -138,23 +142,8 @@ for (const [name, stream] of Object.entries(STREAMS)) {
       seed: '1',
       now: new Date(),
     });
-    await send(stream, options, sizes);
+    await send(stream, options, sizes, raw.statusFile);
   });
 }
 
-try {
-  await program.parseAsync();
-  process.exit(0);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // Commander has already printed its message or the help.
-    const shownOnRequest = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
-    process.exit(shownOnRequest ? 0 : BAD_USAGE_EXIT_CODE);
-  }
-  if (error instanceof OptionError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exit(BAD_USAGE_EXIT_CODE);
-  }
-  process.stderr.write(`error: ${(error as Error).message}\n`);
-  process.exit(1);
-}
+await runCli(program, 'error');

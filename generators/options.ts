@@ -1,5 +1,7 @@
+import { UsageError } from '../common/cli.ts';
+
 /** A bad command-line option; its message is the one line the user sees. */
-export class OptionError extends Error {}
+export class OptionError extends UsageError {}
 
 const RATE_UNITS_IN_SECONDS: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600 };
 const DURATION_UNITS_IN_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -68,6 +70,7 @@ export interface RawRunOptions {
   out?: string;
   brokers?: string;
   topic?: string;
+  burst?: boolean;
 }
 
 export interface RunOptions {
@@ -79,6 +82,8 @@ export interface RunOptions {
   out: string | undefined;
   brokers: string[];
   topic: string;
+  /** Send without pacing; event times are still spaced at the rate. */
+  burst: boolean;
 }
 
 export interface RunDefaults {
@@ -109,5 +114,6 @@ export function resolveRunOptions(raw: RawRunOptions, defaults: RunDefaults): Ru
     out: raw.out,
     brokers: parseBrokers(raw.brokers ?? defaults.brokers),
     topic: raw.topic ?? defaults.topic,
+    burst: raw.burst ?? false,
   };
 }

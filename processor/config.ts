@@ -1,12 +1,10 @@
 import os from 'node:os';
 import { z } from 'zod';
-
-const integer = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+import { integerSetting, listSetting, parseEnv } from '../common/env.ts';
 
 const processorEnv = z.object({
-  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  CASSANDRA_CONTACT_POINTS: z.string().default('127.0.0.1:9042'),
+  KAFKA_BROKERS: listSetting('127.0.0.1:9092'),
+  CASSANDRA_CONTACT_POINTS: listSetting('127.0.0.1:9042'),
   CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
   CASSANDRA_KEYSPACE: z
     .string()
@@ -14,25 +12,21 @@ const processorEnv = z.object({
     .default('harmony'),
   PROCESSOR_GROUP_ID: z.string().min(1).default('processor'),
   PROCESSOR_INSTANCE_ID: z.string().min(1).default(os.hostname()),
-  PROCESSOR_BATCH_MAX_RECORDS: integer(500, 1, 100_000),
-  PROCESSOR_BATCH_MAX_WAIT_MS: integer(500, 10, 60_000),
-  PROCESSOR_SESSION_TIMEOUT_MS: integer(10_000, 6_000, 300_000),
+  PROCESSOR_BATCH_MAX_RECORDS: integerSetting(500, 1, 100_000),
+  PROCESSOR_BATCH_MAX_WAIT_MS: integerSetting(500, 10, 60_000),
+  PROCESSOR_SESSION_TIMEOUT_MS: integerSetting(10_000, 6_000, 300_000),
   PROCESSOR_METRICS_HOST: z.string().default('127.0.0.1'),
-  PROCESSOR_METRICS_PORT: integer(9464, 0, 65_535),
+  PROCESSOR_METRICS_PORT: integerSetting(9464, 0, 65_535),
+  PROCESSOR_LATE_AFTER_SECONDS: integerSetting(3600, 1, 604_800),
   PROCESSOR_TOPIC_PREFIX: z.string().default(''),
 });
 
 /** The processor's settings, read from the environment and validated once at start. */
 export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = processorEnv.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`invalid ${String(issue.path[0])}: ${issue.message}`);
-  }
-  const settings = parsed.data;
+  const settings = parseEnv(processorEnv, env);
   return {
-    kafkaBrokers: settings.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
-    cassandraContactPoints: settings.CASSANDRA_CONTACT_POINTS.split(',').map((point) => point.trim()),
+    kafkaBrokers: settings.KAFKA_BROKERS,
+    cassandraContactPoints: settings.CASSANDRA_CONTACT_POINTS,
     cassandraLocalDc: settings.CASSANDRA_LOCAL_DC,
     keyspace: settings.CASSANDRA_KEYSPACE,
     groupId: settings.PROCESSOR_GROUP_ID,
@@ -42,6 +36,7 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
     sessionTimeoutMs: settings.PROCESSOR_SESSION_TIMEOUT_MS,
     metricsHost: settings.PROCESSOR_METRICS_HOST,
     metricsPort: settings.PROCESSOR_METRICS_PORT,
+    lateAfterMs: settings.PROCESSOR_LATE_AFTER_SECONDS * 1000,
     topicPrefix: settings.PROCESSOR_TOPIC_PREFIX,
   };
 }

@@ -1,19 +1,5 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import type { OutputRecord } from './pipeline.ts';
-
-export function createKafka(brokers: string[], clientId: string): Kafka {
-  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN });
-}
-
-export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((topic) => !existing.has(topic));
-  if (missing.length === 0) return;
-  await admin.createTopics({
-    topics: missing.map((topic) => ({ topic, numPartitions })),
-    waitForLeaders: true,
-  });
-}
+import { Partitioners, type Kafka, type Consumer, type Producer } from 'kafkajs';
+import type { OutputRecord } from '../common/records.ts';
 
 /**
  * A transactional producer: outputs and consumed offsets commit together or not at all, and
@@ -85,24 +71,5 @@ export function createConsumer(
     maxWaitTimeInMs,
     sessionTimeout,
     heartbeatInterval: Math.floor(sessionTimeout / 5),
-  });
-}
-
-/** Records between each partition's committed offset and its end. */
-export async function consumerLag(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-): Promise<{ partition: number; lag: number }[]> {
-  const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
-  const committedOf = new Map(
-    (committed[0]?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]),
-  );
-  return ends.map(({ partition, high, low }) => {
-    const position = committedOf.get(partition) ?? -1;
-    return { partition, lag: Number(high) - (position >= 0 ? position : Number(low)) };
   });
 }

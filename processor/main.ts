@@ -2,16 +2,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { HARMONY_ALERTS_TOPIC } from '../schemas/harmony.ts';
-import { CassandraStore } from './cassandra.ts';
+import { CassandraStore } from '../common/cassandra.ts';
+import { serveMetrics } from '../common/http.ts';
+import { createKafka, ensureTopics, trackConsumerLag } from '../common/kafka.ts';
 import { loadProcessorConfig } from './config.ts';
-import {
-  consumerLag,
-  createConsumer,
-  createKafka,
-  createTransactionalProducer,
-  ensureTopics,
-} from './kafka.ts';
-import { createProcessorMetrics, serveMetrics } from './metrics.ts';
+import { createConsumer, createTransactionalProducer } from './kafka.ts';
+import { createProcessorMetrics } from './metrics.ts';
 import { createHarmonyPipeline } from './pipelines/harmony.ts';
 import { runPipeline } from './runtime.ts';
 
@@ -35,7 +31,7 @@ let ready = false;
 const server = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort, () => ready);
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
 
-const kafka = createKafka(config.kafkaBrokers, `processor-${config.instanceId}`);
+const kafka = createKafka(config.kafkaBrokers, `processor-${config.instanceId}`, log);
 const admin = kafka.admin();
 const store = new CassandraStore({
   contactPoints: config.cassandraContactPoints,
@@ -59,20 +55,12 @@ await store.applySchema(schemaFile, 'harmony');
 await producer.connect();
 await consumer.connect();
 
-const lagTimer = setInterval(() => {
-  consumerLag(admin, config.groupId, pipeline.sourceTopic)
-    .then((lags) => {
-      for (const { partition, lag } of lags) {
-        metrics.consumerLag.set({ topic: pipeline.sourceTopic, partition: String(partition) }, lag);
-      }
-    })
-    .catch((error: unknown) => log.debug({ err: error }, 'lag not available'));
-}, 5000);
+const lagTimer = trackConsumerLag(admin, config.groupId, pipeline.sourceTopic, metrics.consumerLag, log);
 
-let stopping = false;
+const stop = new AbortController();
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+  if (stop.signal.aborted) return;
+  stop.abort();
   log.info({ signal }, 'finishing the current batch, then stopping');
   clearInterval(lagTimer);
   await consumer.disconnect();
@@ -93,6 +81,8 @@ await runPipeline(pipeline, {
   log,
   groupId: config.groupId,
   batchMaxRecords: config.batchMaxRecords,
+  lateAfterMs: config.lateAfterMs,
+  stop: stop.signal,
 });
 ready = true;
 log.info({ topic: pipeline.sourceTopic, group: config.groupId }, 'consuming');

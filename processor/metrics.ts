@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import express from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric the processor serves; names follow Prometheus' <area>_<what>_<unit> rule. */
@@ -7,7 +5,7 @@ export function createProcessorMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     records: new Counter({
       name: 'processor_records_total',
@@ -51,29 +49,9 @@ export function createProcessorMetrics() {
       registers,
     }),
   };
+  // Known label values start at zero, so rates and alerts see the series before the first error.
+  for (const sink of ['cassandra', 'kafka']) metrics.writeErrors.inc({ sink }, 0);
+  return metrics;
 }
 
 export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;
-
-export function serveMetrics(
-  registry: Registry,
-  host: string,
-  port: number,
-  isReady: () => boolean,
-): Promise<Server> {
-  const app = express();
-  app.get('/metrics', async (_request, response) => {
-    response.type(registry.contentType).send(await registry.metrics());
-  });
-  app.get('/healthz', (_request, response) => {
-    response.send('ok');
-  });
-  app.get('/readyz', (_request, response) => {
-    if (isReady()) response.send('ready');
-    else response.status(503).send('not ready');
-  });
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.once('error', reject);
-  });
-}

@@ -4,25 +4,8 @@
  * know nothing of the stream behind it.
  */
 
-export interface SourceRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Buffer | null;
-}
-
-/** One row to upsert: the table and its column values, primary key included. */
-export interface Row {
-  table: string;
-  values: Record<string, unknown>;
-}
-
-export interface OutputRecord {
-  topic: string;
-  key: string | null;
-  value: string;
-}
+import type { Row } from '../common/cassandra.ts';
+import { deadLetter, type OutputRecord, type Rejection, type SourceRecord } from '../common/records.ts';
 
 export type Decoded<Fact> = { ok: true; fact: Fact } | { ok: false; reason: string };
 
@@ -41,42 +24,12 @@ export interface StreamPipeline<Fact> {
   observe?(stored: Fact[]): void;
 }
 
-export interface Rejection {
-  record: SourceRecord;
-  reason: string;
-}
-
 export interface MicroBatchResult<Fact> {
   accepted: Fact[];
   rejected: Rejection[];
   rows: Row[];
   /** Derived records and dead letters, produced in one transaction with the offsets. */
   outputs: OutputRecord[];
-}
-
-/**
- * A dead letter must always fit in a Kafka message, or its transaction could never commit:
- * payloads beyond this are cut, and the origin still points at the whole original.
- */
-export const DEAD_LETTER_PAYLOAD_MAX_BYTES = 256 * 1024;
-
-/** A dead letter keeps the original payload with the reason and where it came from. */
-export function deadLetter(deadLetterTopic: string, { record, reason }: Rejection): OutputRecord {
-  const payloadBytes = record.value?.length ?? 0;
-  const truncated = payloadBytes > DEAD_LETTER_PAYLOAD_MAX_BYTES;
-  return {
-    topic: deadLetterTopic,
-    key: record.key,
-    value: JSON.stringify({
-      reason,
-      origin: { topic: record.topic, partition: record.partition, offset: record.offset, key: record.key },
-      payload:
-        record.value === null
-          ? null
-          : record.value.subarray(0, DEAD_LETTER_PAYLOAD_MAX_BYTES).toString('utf8'),
-      ...(truncated ? { payload_truncated: true, payload_bytes: payloadBytes } : {}),
-    }),
-  };
 }
 
 export function runMicroBatch<Fact>(

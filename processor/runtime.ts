@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { CassandraStore } from './cassandra.ts';
+import { retryUntilDone } from '../common/backoff.ts';
+import type { CassandraStore } from '../common/cassandra.ts';
 import { commitTransaction } from './kafka.ts';
 import type { ProcessorMetrics } from './metrics.ts';
-import { runMicroBatch, type SourceRecord, type StreamPipeline } from './pipeline.ts';
+import type { SourceRecord } from '../common/records.ts';
+import { runMicroBatch, type StreamPipeline } from './pipeline.ts';
 
 export interface RuntimeDeps {
   consumer: Consumer;
@@ -13,56 +16,49 @@ export interface RuntimeDeps {
   log: Logger;
   groupId: string;
   batchMaxRecords: number;
+  /** A fact stored this long after its event time counts as late: per-bucket statistics may have passed it by. */
+  lateAfterMs: number;
+  /** Aborted on SIGTERM: a write still being retried then gives up, uncommitted, to be redone after a restart. */
+  stop: AbortSignal;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Backoff bounds for a failing sink: quick first retries, then at most one try every 30 s. */
-export const BACKOFF_INITIAL_MS = 200;
-export const BACKOFF_MAX_MS = 30_000;
 
 const HEARTBEAT_SLICE_MS = 200;
-
-export function backoffDelay(attempt: number): number {
-  return Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** attempt);
-}
 
 /**
  * Retries until the sink accepts the write. Consumption of this partition is held meanwhile,
  * so nothing more is fetched into memory; the group heartbeat keeps the partition ours.
  */
-async function untilWritten(
+function untilWritten(
   sink: 'cassandra' | 'kafka',
   write: () => Promise<void>,
-  { metrics, log }: RuntimeDeps,
+  { metrics, log, stop }: RuntimeDeps,
   heartbeat: () => Promise<void>,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      await write();
-      if (attempt > 0) {
-        metrics.paused.set(0);
-        log.info({ sink, attempts: attempt + 1 }, `${sink} accepts writes again; resuming`);
-      }
-      return;
-    } catch (error) {
+  return retryUntilDone(write, {
+    onFailure(error, attempt) {
       metrics.writeErrors.inc({ sink });
-      if (attempt === 0) {
-        metrics.paused.set(1);
-        log.warn({ sink, err: error }, `${sink} write failed; pausing and retrying with backoff`);
-      }
+      if (attempt > 0) return;
+      metrics.paused.set(1);
+      log.warn({ sink, err: error }, `${sink} write failed; pausing and retrying with backoff`);
+    },
+    onRecovered(attempts) {
+      metrics.paused.set(0);
+      log.info({ sink, attempts }, `${sink} accepts writes again; resuming`);
+    },
+    async wait(ms) {
       // Heartbeat through the wait, so a long outage does not cost the partition its owner.
-      for (let waited = 0; waited < backoffDelay(attempt); waited += HEARTBEAT_SLICE_MS) {
+      for (let waited = 0; waited < ms; waited += HEARTBEAT_SLICE_MS) {
+        stop.throwIfAborted();
         await sleep(HEARTBEAT_SLICE_MS);
         await heartbeat().catch(() => undefined);
       }
-    }
-  }
+    },
+  });
 }
 
 /** Consumes the pipeline's source topic in micro-batches until the consumer is stopped. */
 export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: RuntimeDeps): Promise<void> {
-  const { consumer, producer, store, metrics, groupId, batchMaxRecords } = deps;
+  const { consumer, producer, store, metrics, groupId, batchMaxRecords, lateAfterMs } = deps;
   await consumer.subscribe({ topic: pipeline.sourceTopic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -83,8 +79,11 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
 
         await untilWritten('cassandra', () => store.upsert(result.rows), deps, heartbeat);
         const storedAt = Date.now();
+        let late = 0;
         for (const fact of result.accepted) {
-          metrics.eventToStore.observe(Math.max(0, (storedAt - pipeline.eventTime(fact).getTime()) / 1000));
+          const ageMs = storedAt - pipeline.eventTime(fact).getTime();
+          metrics.eventToStore.observe(Math.max(0, ageMs / 1000));
+          if (ageMs > lateAfterMs) late += 1;
         }
 
         const lastOffset = messages[messages.length - 1]!.offset;
@@ -102,7 +101,8 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
         );
         // The offsets are committed in the transaction; this only moves the consumer's own position.
         resolveOffset(lastOffset);
-        metrics.records.inc({ topic: batch.topic, outcome: 'accepted' }, result.accepted.length);
+        metrics.records.inc({ topic: batch.topic, outcome: 'accepted' }, result.accepted.length - late);
+        metrics.records.inc({ topic: batch.topic, outcome: 'late' }, late);
         metrics.records.inc({ topic: batch.topic, outcome: 'rejected' }, result.rejected.length);
         metrics.deadLetters.inc({ topic: batch.topic }, result.rejected.length);
         pipeline.observe?.(result.accepted);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 export const DRONE_REPORTS_TOPIC = 'drone.reports';
 export const DRONE_REPORTS_DLQ_TOPIC = 'drone.reports.dlq';
 export const HARMONY_ALERTS_TOPIC = 'harmony.alerts';
+export const HARMONY_ALERTS_DLQ_TOPIC = 'harmony.alerts.dlq';
 
 /** A person scoring below this is in distress, and their report raises an alert. */
 export const LOW_SCORE_THRESHOLD = 2;
@@ -28,6 +29,23 @@ export const droneReportSchema = z.object({
 export type PersonSeen = z.infer<typeof personSeen>;
 export type DroneReport = z.infer<typeof droneReportSchema>;
 
+type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** JSON text checked against a schema; the reason names the first thing wrong, for a dead letter. */
+function decodeJson<T>(schema: z.ZodType<T>, text: string): Decoded<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
+  return { ok: false, reason: `invalid field ${where}: ${issue.message}` };
+}
+
 export type ParsedReport = { ok: true; report: DroneReport } | { ok: false; reason: string };
 
 export function parseDroneReport(bytes: Buffer | string | null): ParsedReport {
@@ -36,34 +54,37 @@ export function parseDroneReport(bytes: Buffer | string | null): ParsedReport {
   if (size > MAX_REPORT_BYTES) {
     return { ok: false, reason: `oversized message: ${size} bytes, at most ${MAX_REPORT_BYTES}` };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString());
-  } catch (error) {
-    return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
-  }
-  const parsed = droneReportSchema.safeParse(json);
-  if (parsed.success) return { ok: true, report: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
-  return { ok: false, reason: `invalid field ${where}: ${issue.message}` };
+  const decoded = decodeJson(droneReportSchema, bytes.toString());
+  return decoded.ok ? { ok: true, report: decoded.value } : decoded;
 }
 
-export interface PersonInAlert {
-  person_id: string;
-  name: string;
-  score: number;
-}
+const personInAlert = z.object({
+  person_id: z.string().min(1),
+  name: z.string().min(1),
+  score: z.number().min(0).max(10),
+});
 
-export interface HarmonyAlert {
-  alert_id: string;
-  drone_id: string;
-  lat: number;
-  lon: number;
-  event_time: string;
-  distressed: PersonInAlert[];
-  others_in_contact: PersonInAlert[];
-  key_words: string[];
+export const harmonyAlertSchema = z.object({
+  alert_id: z.string().min(1),
+  drone_id: z.string().min(1),
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  event_time: z.iso.datetime({ offset: true }),
+  distressed: z.array(personInAlert).min(1),
+  others_in_contact: z.array(personInAlert),
+  key_words: z.array(z.string()),
+});
+
+export type PersonInAlert = z.infer<typeof personInAlert>;
+export type HarmonyAlert = z.infer<typeof harmonyAlertSchema>;
+
+export type ParsedAlert = { ok: true; alert: HarmonyAlert } | { ok: false; reason: string };
+
+/** Alerts come from our own processor, but a reader still checks them: a bad one is kept, not posted. */
+export function parseHarmonyAlert(bytes: Buffer | null): ParsedAlert {
+  if (bytes === null) return { ok: false, reason: 'empty message: no value' };
+  const decoded = decodeJson(harmonyAlertSchema, bytes.toString());
+  return decoded.ok ? { ok: true, alert: decoded.value } : decoded;
 }
 
 const inAlert = (person: PersonSeen): PersonInAlert => ({

@@ -8,7 +8,8 @@ import {
   toAlert,
   type DroneReport,
 } from '../../schemas/harmony.ts';
-import type { Row, StreamPipeline } from '../pipeline.ts';
+import type { Row } from '../../common/cassandra.ts';
+import type { StreamPipeline } from '../pipeline.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -43,6 +44,8 @@ export function harmonyRows(report: DroneReport): Row[] {
         event_time: eventTime,
         report_id: report.report_id,
         drone_id: report.drone_id,
+        lat: report.lat,
+        lon: report.lon,
         persons_count: report.persons.length,
         low_count: lowPersons.length,
         score_sum: scoreSum,

@@ -34,3 +34,39 @@ test('every file the compose file mounts exists and every port is published on 1
   expect(published.length).toBeGreaterThan(0);
   for (const port of published) expect(port.startsWith('127.0.0.1:'), port).toBe(true);
 });
+
+test('every command the compose file runs exists: entry points in the image, npm scripts in package.json', () => {
+  const compose = fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
+  const dockerfile = fs.readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
+  const copied = [...dockerfile.matchAll(/^COPY (\S+) /gm)].map((match) => match[1]!);
+  for (const source of copied)
+    expect(fs.existsSync(path.join(projectRoot, source)), `COPY ${source}`).toBe(true);
+  const entryPoints = [...compose.matchAll(/^\s+command:\s+\['([\w/.-]+\.ts)'/gm)].map((match) => match[1]!);
+  expect(entryPoints.sort()).toEqual([
+    'batch/cli.ts',
+    'generators/cli.ts',
+    'notifier/main.ts',
+    'processor/main.ts',
+  ]);
+  for (const entry of entryPoints) {
+    expect(fs.existsSync(path.join(projectRoot, entry)), entry).toBe(true);
+    expect(
+      copied.some((source) => entry.startsWith(`${source}/`)),
+      `${entry} is copied into the image`,
+    ).toBe(true);
+  }
+  const scripts = (
+    JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  const npmRuns = [...compose.matchAll(/npm run ([\w:-]+)/g)].map((match) => match[1]!);
+  expect(npmRuns.length).toBeGreaterThan(0);
+  for (const script of npmRuns) expect(scripts[script], `npm run ${script}`).toBeDefined();
+  const flags = [...compose.matchAll(/'(--[\w-]+)'/g)].map((match) => match[1]!);
+  const help = spawnSync(process.execPath, ['--import', 'tsx', 'generators/cli.ts', 'drones', '--help'], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+  }).stdout;
+  for (const flag of flags) expect(help, `generator flag ${flag}`).toContain(flag);
+});

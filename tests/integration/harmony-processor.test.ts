@@ -1,157 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import cassandra from 'cassandra-driver';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { projectRoot } from '../../services/config.ts';
-import { cassandraContactPoint, kafkaBrokers, runServices, uniqueName } from './services.ts';
+import { expect, test } from 'vitest';
+import { sampleValue } from '../../common/exposition.ts';
+import type { DroneReport } from '../../schemas/harmony.ts';
+import {
+  cassandraClient,
+  committedMessages,
+  generateReports,
+  isDistressed,
+  isolatedRun,
+  kafka,
+  metricsText,
+  startProcessor,
+  stopGracefully,
+  storedReportIds,
+  waitFor,
+} from './harmony.ts';
+import { runServices } from './services.ts';
 
-interface SentReport {
-  report_id: string;
-  persons: { harmony_score: number }[];
-}
-
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'harmony-'));
-const cassandraClient = new cassandra.Client({
-  contactPoints: [cassandraContactPoint],
-  localDataCenter: 'datacenter1',
-});
-const kafka = new Kafka({ clientId: 'harmony-test', brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
-const running = new Set<ChildProcess>();
-
-afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
-  await cassandraClient.shutdown();
-  fs.rmSync(workDir, { recursive: true, force: true });
-});
-
-/**
- * Reports with known content, sent with a plain producer: every tenth report has a person
- * in distress, so the expected alerts are known without trusting any code under test.
- */
-async function sendReports(topic: string, runId: string, count: number): Promise<SentReport[]> {
-  const start = Date.now() - 60_000;
-  const reports = Array.from({ length: count }, (_, index) => ({
-    report_id: `${runId}-r${index}`,
-    drone_id: `drone-${index % 20}`,
-    lat: 48.85 + (index % 7) / 100,
-    lon: 2.35 - (index % 5) / 100,
-    event_time: new Date(start + index * 10).toISOString(),
-    persons: [0, 1, 2].map((slot) => ({
-      person_id: `p-${(index * 3 + slot) % 500}`,
-      first_name: 'Ada',
-      last_name: `Person${slot}`,
-      harmony_score: index % 10 === 0 && slot === 1 ? 1.5 : 6 + slot,
-      words: [
-        index % 10 === 0 && slot === 1 ? 'I will not stand for this injustice' : 'I feel so happy today',
-      ],
-    })),
-  }));
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  for (let first = 0; first < count; first += 500) {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: reports
-        .slice(first, first + 500)
-        .map((report) => ({ key: report.drone_id, value: JSON.stringify(report) })),
-    });
-  }
-  await producer.disconnect();
-  return reports;
-}
-
-function startProcessor(
-  prefix: string,
-  keyspace: string,
-  metricsPort: number,
-  batchMaxRecords = 500,
-): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'processor/main.ts'], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      CASSANDRA_KEYSPACE: keyspace,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: 'test',
-      PROCESSOR_METRICS_PORT: String(metricsPort),
-      PROCESSOR_BATCH_MAX_RECORDS: String(batchMaxRecords),
-      KAFKA_BROKERS: kafkaBrokers.join(','),
-      CASSANDRA_CONTACT_POINTS: cassandraContactPoint,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (chunk: Buffer) => fs.appendFileSync(path.join(workDir, 'processor.log'), chunk));
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
-}
-
-async function storedReportIds(keyspace: string): Promise<string[]> {
-  // The test keyspace holds one run's few thousand rows: one page reads them all.
-  const result = await cassandraClient.execute(`SELECT report_id FROM ${keyspace}.reports`, [], {
-    fetchSize: 100_000,
-  });
-  return result.rows.map((row) => row.report_id as string);
-}
-
-/** Polls until done; a read that fails (a keyspace not created yet, say) counts as not done. */
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if ((value !== undefined && done(value)) || Date.now() >= deadline) {
-      if (value === undefined) throw new Error(`waitFor: still failing after ${timeoutMs} ms`);
-      return value;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
-/**
- * Reads a topic with read_committed, as any downstream reader would: until the expected
- * count arrived, then a few seconds more so that a duplicate would be seen too.
- */
-async function committedMessages(topic: string, expected: number): Promise<string[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
-  const values: string[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      values.push(message.value!.toString());
-    },
-  });
-  await waitFor(
-    async () => values.length,
-    (count) => count >= expected,
-    60_000,
-  );
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  await consumer.disconnect();
-  return values;
-}
-
-let keyspaceCounter = 0;
-function isolatedRun() {
-  const prefix = `${uniqueName('t')}.`;
-  keyspaceCounter += 1;
-  return { prefix, keyspace: `${prefix.slice(0, -1).replace(/\./g, '_')}_${keyspaceCounter}` };
-}
-
-beforeAll(async () => {
-  await cassandraClient.connect();
-});
-
-async function expectExactlyTheSentFacts(prefix: string, keyspace: string, sent: SentReport[]) {
+async function expectExactlyTheSentFacts(prefix: string, keyspace: string, sent: DroneReport[]) {
   const ids = await waitFor(
     () => storedReportIds(keyspace),
     (stored) => stored.length >= sent.length,
@@ -161,7 +26,7 @@ async function expectExactlyTheSentFacts(prefix: string, keyspace: string, sent:
   expect([...ids].sort()).toEqual(sent.map((report) => report.report_id).sort());
 
   const expectedAlerts = sent
-    .filter((report) => report.persons.some((person) => person.harmony_score < 2))
+    .filter(isDistressed)
     .map((report) => report.report_id)
     .sort();
   expect(expectedAlerts.length).toBeGreaterThan(0);
@@ -171,24 +36,54 @@ async function expectExactlyTheSentFacts(prefix: string, keyspace: string, sent:
   );
 }
 
-test('2000 reports: every report stored once, one alert per distressed report', async () => {
+test('generate --count 2000 --seed 7: every report of the file stored once, one alert per distressed report', async () => {
   const { prefix, keyspace } = isolatedRun();
-  const sent = await sendReports(`${prefix}drone.reports`, prefix, 2000);
+  const sent = generateReports(`${prefix}drone.reports`, 2000, 7);
   expect(sent).toHaveLength(2000);
   const processor = startProcessor(prefix, keyspace, 19464);
   await expectExactlyTheSentFacts(prefix, keyspace, sent);
 
-  const metrics = await (await fetch('http://127.0.0.1:19464/metrics')).text();
-  expect(metrics).toMatch(/processor_records_total\{topic="[^"]+",outcome="accepted"\} 2000/);
-  expect(metrics).toMatch(/harmony_alerts_total \d+/);
-  processor.kill('SIGTERM');
-  const exitCode = await new Promise((resolve) => processor.once('exit', resolve));
-  expect(exitCode).toBe(0);
+  // Every metric the processor serves, against what the file says.
+  const topic = `${prefix}drone.reports`;
+  const scores = sent.flatMap((report) => report.persons.map((person) => person.harmony_score));
+  const metrics = await waitFor(
+    () => metricsText(19464),
+    (text) => sampleValue(text, 'processor_consumer_lag', { topic, partition: '0' }) === 0,
+    30_000,
+  );
+  const sample = (name: string, labels?: Record<string, string>) => sampleValue(metrics, name, labels);
+  expect(sample('processor_records_total', { topic, outcome: 'accepted' })).toBe(2000);
+  expect(sample('processor_records_total', { topic, outcome: 'rejected' })).toBe(0);
+  expect(sample('processor_records_total', { topic, outcome: 'late' })).toBe(0);
+  expect(sample('processor_dead_letters_total', { topic })).toBe(0);
+  expect(sample('processor_batch_duration_seconds_count')).toBeGreaterThanOrEqual(4);
+  expect(sample('processor_event_to_store_seconds_count')).toBe(2000);
+  // Event times end five minutes before the run: every report is older than that when stored.
+  expect(sample('processor_event_to_store_seconds_bucket', { le: '60' })).toBe(0);
+  for (const partition of ['0', '1', '2']) {
+    expect(sample('processor_consumer_lag', { topic, partition })).toBe(0);
+  }
+  expect(sample('processor_paused')).toBe(0);
+  expect(sample('harmony_alerts_total')).toBe(sent.filter(isDistressed).length);
+  expect(sample('harmony_score_count')).toBe(scores.length);
+  expect(sample('harmony_score_sum')).toBeCloseTo(
+    scores.reduce((sum, score) => sum + score, 0),
+    6,
+  );
+  for (const bound of [0, 1, 2, 5, 10]) {
+    expect(sample('harmony_score_bucket', { le: String(bound) })).toBe(
+      scores.filter((score) => score <= bound).length,
+    );
+  }
+  expect(sample('process_cpu_seconds_total')).toBeGreaterThan(0);
+  expect(sample('nodejs_eventloop_lag_seconds')).toBeDefined();
+  expect(await (await fetch('http://127.0.0.1:19464/readyz')).text()).toBe('ready');
+  expect(await stopGracefully(processor)).toBe(0);
 });
 
 test('killed with SIGKILL three times mid-run and restarted: the same reports and alerts, exactly once', async () => {
   const { prefix, keyspace } = isolatedRun();
-  const sent = await sendReports(`${prefix}drone.reports`, prefix, 2000);
+  const sent = generateReports(`${prefix}drone.reports`, 2000, 7);
   for (let kill = 0; kill < 3; kill += 1) {
     // Small batches, so that a kill lands between the Cassandra writes and the Kafka commit.
     const processor = startProcessor(prefix, keyspace, 19474 + kill, 20);
@@ -210,7 +105,7 @@ test('killed with SIGKILL three times mid-run and restarted: the same reports an
 
 test('500 malformed messages of varied kinds: all in the DLQ with reasons, the good ones around them stored', async () => {
   const { prefix, keyspace } = isolatedRun();
-  const good = await sendReports(`${prefix}drone.reports`, prefix, 300);
+  const good = generateReports(`${prefix}drone.reports`, 300, 11);
   const valid = good[0]!;
   const malformed = [
     () => '{"report_id": "truncated',
@@ -233,7 +128,7 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
     await producer.send({ topic: `${prefix}drone.reports`, messages: badMessages.slice(first, first + 8) });
   }
   await producer.disconnect();
-  const more = await sendReports(`${prefix}drone.reports`, `${prefix}after`, 300);
+  const more = generateReports(`${prefix}drone.reports`, 300, 12);
 
   const processor = startProcessor(prefix, keyspace, 19494);
   await expectExactlyTheSentFacts(prefix, keyspace, [...good, ...more]);
@@ -248,7 +143,7 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
     expect(letter.origin.topic).toBe(`${prefix}drone.reports`);
   }
   expect(processor.exitCode).toBeNull();
-  const metrics = await (await fetch('http://127.0.0.1:19494/metrics')).text();
+  const metrics = await metricsText(19494);
   expect(metrics).toMatch(/processor_records_total\{topic="[^"]+",outcome="rejected"\} 500\n/);
   processor.kill('SIGTERM');
   await new Promise((resolve) => processor.once('exit', resolve));
@@ -256,7 +151,7 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
 
 test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and resumes by itself', async () => {
   const { prefix, keyspace } = isolatedRun();
-  const before = await sendReports(`${prefix}drone.reports`, `${prefix}before`, 500);
+  const before = generateReports(`${prefix}drone.reports`, 500, 21);
   const processor = startProcessor(prefix, keyspace, 19504);
   await waitFor(
     () => storedReportIds(keyspace),
@@ -266,9 +161,9 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
 
   const down = runServices('down', 'cassandra');
   expect(down.output, 'the services script must own Cassandra for this test').toMatch(/cassandra: stopped/);
-  const during = await sendReports(`${prefix}drone.reports`, `${prefix}during`, 500);
+  const during = generateReports(`${prefix}drone.reports`, 500, 22);
   await new Promise((resolve) => setTimeout(resolve, 30_000));
-  const paused = await (await fetch('http://127.0.0.1:19504/metrics')).text();
+  const paused = await metricsText(19504);
   expect(paused).toMatch(/processor_paused 1\n/);
   expect(runServices('up', 'cassandra').status).toBe(0);
   // The test's own driver reconnects on its own schedule, like the processor's.
@@ -280,7 +175,7 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
 
   await expectExactlyTheSentFacts(prefix, keyspace, [...before, ...during]);
   expect(processor.exitCode).toBeNull();
-  const resumed = await (await fetch('http://127.0.0.1:19504/metrics')).text();
+  const resumed = await metricsText(19504);
   expect(resumed).toMatch(/processor_paused 0\n/);
   expect(resumed).toMatch(/processor_write_errors_total\{sink="cassandra"\} [1-9]/);
   processor.kill('SIGTERM');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import express from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { afterAll, expect, test } from 'vitest';
-import { prometheusUrl, uniqueName } from './services.ts';
+import { fileSdDirectory, prometheusUrl, uniqueName } from './services.ts';
 
 const registry = new Registry();
 const marker = uniqueName('run');
@@ -28,13 +28,6 @@ afterAll(() => {
   if (targetFile) fs.rmSync(targetFile, { force: true });
   server.close();
 });
-
-/** The file_sd folder of the running Prometheus, which may belong to another checkout's services. */
-async function fileSdDirectory(): Promise<string> {
-  const response = await fetch(`${prometheusUrl}/api/v1/status/flags`);
-  const { data } = (await response.json()) as { data: Record<string, string> };
-  return path.join(path.dirname(data['config.file']!), 'file_sd');
-}
 
 test('Prometheus scrapes a prom-client endpoint and PromQL returns the scraped value', async () => {
   await listening;

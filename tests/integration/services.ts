@@ -24,3 +24,25 @@ export function runServices(...args: string[]): { status: number | null; output:
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
+
+/** The file_sd folder of the running Prometheus, which may belong to another checkout's services. */
+export async function fileSdDirectory(): Promise<string> {
+  const response = await fetch(`${prometheusUrl}/api/v1/status/flags`);
+  const { data } = (await response.json()) as { data: Record<string, string> };
+  return path.join(path.dirname(data['config.file']!), 'file_sd');
+}
+
+/** An instant PromQL query on the live Prometheus: the status and every series' value. */
+export async function promQuery(expr: string): Promise<{ status: string; error?: string; values: number[] }> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { value: [number, string] }[] };
+  };
+  return {
+    status: body.status,
+    ...(body.error !== undefined && { error: body.error }),
+    values: (body.data?.result ?? []).map((series) => Number(series.value[1])),
+  };
+}

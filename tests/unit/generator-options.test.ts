@@ -86,6 +86,7 @@ describe('resolveRunOptions', () => {
       out: undefined,
       brokers: ['127.0.0.1:9092'],
       topic: 'drone.reports',
+      burst: false,
     });
   });
 
@@ -94,7 +95,7 @@ describe('resolveRunOptions', () => {
     expect(resolveRunOptions({ duration: '5m' }, DEFAULTS).count).toBe(500);
   });
 
-  it('takes an explicit count, seed, start, file, brokers and topic', () => {
+  it('takes an explicit count, seed, start, file, brokers, topic and burst', () => {
     const options = resolveRunOptions(
       {
         count: '200',
@@ -104,6 +105,7 @@ describe('resolveRunOptions', () => {
         out: '/tmp/f.jsonl',
         brokers: 'k1:9092,k2:9092',
         topic: 'scratch',
+        burst: true,
       },
       DEFAULTS,
     );
@@ -115,6 +117,7 @@ describe('resolveRunOptions', () => {
       out: '/tmp/f.jsonl',
       brokers: ['k1:9092', 'k2:9092'],
       topic: 'scratch',
+      burst: true,
     });
   });
 

@@ -1,14 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { schemaStatements, upsertStatement } from '../../processor/cassandra.ts';
+import { schemaStatements, upsertStatement } from '../../common/cassandra.ts';
 import { loadProcessorConfig } from '../../processor/config.ts';
-import {
-  DEAD_LETTER_PAYLOAD_MAX_BYTES,
-  deadLetter,
-  runMicroBatch,
-  type SourceRecord,
-  type StreamPipeline,
-} from '../../processor/pipeline.ts';
-import { BACKOFF_MAX_MS, backoffDelay } from '../../processor/runtime.ts';
+import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
+import { DEAD_LETTER_PAYLOAD_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
+import { runMicroBatch, type StreamPipeline } from '../../processor/pipeline.ts';
 
 interface Reading {
   id: string;

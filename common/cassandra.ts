@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import cassandra from 'cassandra-driver';
-import type { Row } from './pipeline.ts';
 
 /** The schema file names its keyspace literally; a deployment (or a test) may choose another. */
 export function schemaStatements(cql: string, schemaKeyspace: string, keyspace: string): string[] {
@@ -14,6 +13,12 @@ export function schemaStatements(cql: string, schemaKeyspace: string, keyspace: 
         .replace(new RegExp(`\\b${schemaKeyspace}\\.`, 'g'), `${keyspace}.`)
         .replace(new RegExp(`(KEYSPACE IF NOT EXISTS) ${schemaKeyspace}\\b`), `$1 ${keyspace}`),
     );
+}
+
+/** One row to upsert: the table and its column values, primary key included. */
+export interface Row {
+  table: string;
+  values: Record<string, unknown>;
 }
 
 export function upsertStatement(keyspace: string, row: Row): string {

@@ -1,0 +1,19 @@
+# One image for every Node service of the stack: processor, notifier, batch (with the query
+# API) and the generators. The entry point is chosen by the compose file's `command`.
+FROM node:20.19-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The panel plugin's workspace is built by its own service; the Node services need none of it.
+RUN npm ci --omit=dev --workspaces=false --ignore-scripts && npm cache clean --force
+COPY tsconfig.json ./
+COPY schemas ./schemas
+COPY common ./common
+COPY generators ./generators
+COPY processor ./processor
+COPY notifier ./notifier
+COPY batch ./batch
+COPY provisioning/cassandra ./provisioning/cassandra
+USER node
+ENTRYPOINT ["node", "--import", "tsx"]
+CMD ["processor/main.ts"]

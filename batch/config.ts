@@ -1,0 +1,49 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+import { integerSetting, listSetting, parseEnv } from '../common/env.ts';
+import { LOW_SCORE_THRESHOLD } from '../schemas/harmony.ts';
+
+const batchEnv = z.object({
+  CASSANDRA_CONTACT_POINTS: listSetting('127.0.0.1:9042'),
+  CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
+  CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a lowercase CQL identifier')
+    .default('harmony'),
+  BATCH_SCHEDULE: z
+    .string()
+    .default('* * * * *')
+    .refine((expression) => cron.validate(expression), 'a cron expression, like "* * * * *" (every minute)'),
+  // The processor keeps per-hour low scores below LOW_SCORE_THRESHOLD only: a higher threshold
+  // would silently miss scores, so it is refused.
+  BATCH_LOW_SCORE_THRESHOLD: z.coerce.number().gt(0).max(LOW_SCORE_THRESHOLD).default(LOW_SCORE_THRESHOLD),
+  BATCH_TOP_SIZE: integerSetting(10, 1, 100),
+  BATCH_TOP_WINDOW_HOURS: integerSetting(24, 1, 24 * 31),
+  BATCH_BUCKET_SECONDS: integerSetting(60, 1, 3600).refine(
+    (seconds) => 3600 % seconds === 0,
+    'a number of seconds that divides an hour (60, 300, 900, ...)',
+  ),
+  BATCH_LOOKBACK_MINUTES: integerSetting(60, 1, 24 * 60),
+  BATCH_HTTP_HOST: z.string().default('127.0.0.1'),
+  BATCH_HTTP_PORT: integerSetting(9465, 0, 65_535),
+});
+
+/** The batch service's settings, read from the environment and validated once at start. */
+export function loadBatchConfig(env: NodeJS.ProcessEnv = process.env) {
+  const settings = parseEnv(batchEnv, env);
+  return {
+    cassandraContactPoints: settings.CASSANDRA_CONTACT_POINTS,
+    cassandraLocalDc: settings.CASSANDRA_LOCAL_DC,
+    keyspace: settings.CASSANDRA_KEYSPACE,
+    schedule: settings.BATCH_SCHEDULE,
+    lowScoreThreshold: settings.BATCH_LOW_SCORE_THRESHOLD,
+    topSize: settings.BATCH_TOP_SIZE,
+    topWindowMs: settings.BATCH_TOP_WINDOW_HOURS * 3_600_000,
+    bucketMs: settings.BATCH_BUCKET_SECONDS * 1000,
+    lookbackMs: settings.BATCH_LOOKBACK_MINUTES * 60_000,
+    httpHost: settings.BATCH_HTTP_HOST,
+    httpPort: settings.BATCH_HTTP_PORT,
+  };
+}
+
+export type BatchConfig = ReturnType<typeof loadBatchConfig>;

@@ -1,0 +1,149 @@
+/**
+ * The harmony batch statistics as pure functions over rows read from Cassandra, so the same
+ * numbers can be checked against any independent computation.
+ */
+
+export interface LowScore {
+  person_id: string;
+  name: string;
+  harmony_score: number;
+  event_time: Date;
+}
+
+export interface LowScoreCount {
+  person_id: string;
+  name: string;
+  low_count: number;
+}
+
+export interface LowScorer extends LowScoreCount {
+  rank: number;
+  /** The person's average over all their scores in the window, not only the low ones. */
+  avg_score: number;
+}
+
+/** Low scores per person; the name is the one of their latest low score. */
+export function countLowScores(scores: LowScore[]): Map<string, LowScoreCount & { latest: number }> {
+  const counts = new Map<string, LowScoreCount & { latest: number }>();
+  for (const score of scores) {
+    const time = score.event_time.getTime();
+    const seen = counts.get(score.person_id);
+    if (seen === undefined) {
+      counts.set(score.person_id, {
+        person_id: score.person_id,
+        name: score.name,
+        low_count: 1,
+        latest: time,
+      });
+      continue;
+    }
+    seen.low_count += 1;
+    if (time > seen.latest) {
+      seen.latest = time;
+      seen.name = score.name;
+    }
+  }
+  return counts;
+}
+
+/**
+ * Who can still make the top `size`: everyone counting at least as many low scores as the
+ * size-th person. Only their averages are needed to break ties, so only they are read.
+ */
+export function rankingCandidates(counts: Iterable<LowScoreCount>, size: number): LowScoreCount[] {
+  const byCount = [...counts].sort((a, b) => b.low_count - a.low_count);
+  const cutoff = byCount[size - 1]?.low_count ?? 0;
+  return byCount.filter((person) => person.low_count >= cutoff);
+}
+
+/**
+ * Averages summed in a different order differ in the last bits; closer than this they are
+ * equal, and the person id decides, as it would for exactly equal averages.
+ */
+export const AVERAGE_TOLERANCE = 1e-9;
+
+/** Most low scores first; ties go to the lower average score, then to the person id. */
+export function rankLowScorers(
+  candidates: LowScoreCount[],
+  averageScore: (personId: string) => number,
+  size: number,
+): LowScorer[] {
+  return candidates
+    .map((person) => ({ ...person, avg_score: averageScore(person.person_id) }))
+    .sort(
+      (a, b) =>
+        b.low_count - a.low_count ||
+        (Math.abs(a.avg_score - b.avg_score) < AVERAGE_TOLERANCE ? 0 : a.avg_score - b.avg_score) ||
+        (a.person_id < b.person_id ? -1 : a.person_id > b.person_id ? 1 : 0),
+    )
+    .slice(0, size)
+    .map((person, index) => ({
+      rank: index + 1,
+      person_id: person.person_id,
+      name: person.name,
+      low_count: person.low_count,
+      avg_score: person.avg_score,
+    }));
+}
+
+export interface ReportFacts {
+  event_time: Date;
+  persons_count: number;
+  low_count: number;
+  score_sum: number;
+}
+
+export interface BucketStats {
+  bucket_start: Date;
+  reports: number;
+  persons: number;
+  low_persons: number;
+  avg_score: number;
+  avg_persons_per_report: number;
+  avg_low_persons_per_report: number;
+}
+
+/** Per event-time bucket: average score, persons per report, and persons below the threshold per report. */
+export function bucketStatistics(reports: ReportFacts[], bucketMs: number): BucketStats[] {
+  const buckets = new Map<number, { reports: number; persons: number; low: number; scoreSum: number }>();
+  for (const report of reports) {
+    const start = Math.floor(report.event_time.getTime() / bucketMs) * bucketMs;
+    const bucket = buckets.get(start) ?? { reports: 0, persons: 0, low: 0, scoreSum: 0 };
+    bucket.reports += 1;
+    bucket.persons += report.persons_count;
+    bucket.low += report.low_count;
+    bucket.scoreSum += report.score_sum;
+    buckets.set(start, bucket);
+  }
+  return [...buckets]
+    .sort(([a], [b]) => a - b)
+    .map(([start, bucket]) => ({
+      bucket_start: new Date(start),
+      reports: bucket.reports,
+      persons: bucket.persons,
+      low_persons: bucket.low,
+      avg_score: bucket.scoreSum / bucket.persons,
+      avg_persons_per_report: bucket.persons / bucket.reports,
+      avg_low_persons_per_report: bucket.low / bucket.reports,
+    }));
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The hour partitions that hold [from, to): the only ones a job reads. */
+export function hoursCovering(from: Date, to: Date): Date[] {
+  const hours: Date[] = [];
+  for (let hour = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS; hour < to.getTime(); hour += HOUR_MS) {
+    hours.push(new Date(hour));
+  }
+  return hours;
+}
+
+/** The latest bucket that had ended by `now` and holds reports: the one the gauges show. */
+export function latestCompleteBucket(
+  buckets: BucketStats[],
+  bucketMs: number,
+  now: Date,
+): BucketStats | undefined {
+  return buckets.filter((bucket) => bucket.bucket_start.getTime() + bucketMs <= now.getTime()).at(-1);
+}

@@ -1,0 +1,26 @@
+import { CommanderError, type Command } from 'commander';
+
+export const BAD_USAGE_EXIT_CODE = 2;
+
+/** A bad command-line option or setting; its message is the one line the user sees. */
+export class UsageError extends Error {}
+
+/**
+ * Runs a commander program with the exit codes every CLI here keeps: 0 when done or when help
+ * was asked for, 2 and one line for bad usage, 1 and one line for any other failure.
+ * A program that keeps running after its action (a scheduler) passes `exitWhenDone: false`.
+ */
+export async function runCli(program: Command, prefix: string, { exitWhenDone = true } = {}): Promise<void> {
+  try {
+    await program.parseAsync();
+    if (exitWhenDone) process.exit(0);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message or the help.
+      const shownOnRequest = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
+      process.exit(shownOnRequest ? 0 : BAD_USAGE_EXIT_CODE);
+    }
+    process.stderr.write(`${prefix}: ${(error as Error).message}\n`);
+    process.exit(error instanceof UsageError ? BAD_USAGE_EXIT_CODE : 1);
+  }
+}

@@ -1,0 +1,35 @@
+import type { Server } from 'node:http';
+import express from 'express';
+import type { Registry } from 'prom-client';
+
+/** Further routes a service serves next to its metrics, e.g. a query API. */
+export interface MountedRouter {
+  path: string;
+  router: express.Router;
+}
+
+/** Serves /metrics for Prometheus, /healthz (the process is up) and /readyz (it is doing its job). */
+export function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+  isReady: () => boolean,
+  mounted: MountedRouter[] = [],
+): Promise<Server> {
+  const app = express();
+  for (const { path, router } of mounted) app.use(path, router);
+  app.get('/metrics', async (_request, response) => {
+    response.type(registry.contentType).send(await registry.metrics());
+  });
+  app.get('/healthz', (_request, response) => {
+    response.send('ok');
+  });
+  app.get('/readyz', (_request, response) => {
+    if (isReady()) response.send('ready');
+    else response.status(503).send('not ready');
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    server.once('error', reject);
+  });
+}

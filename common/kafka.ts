@@ -1,0 +1,70 @@
+import { Kafka, logLevel, type Admin, type logCreator } from 'kafkajs';
+import type { Gauge } from 'prom-client';
+import type { Logger } from 'pino';
+
+/**
+ * kafkajs logs every retriable protocol error (a coordinator still loading, a concurrent
+ * transaction) at ERROR although it retries them itself; real failures reach us as rejections
+ * and are logged where they are handled. So its errors become warnings in our log.
+ */
+function kafkaLogs(log: Logger): logCreator {
+  const kafkaLog = log.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log: { message, ...extra } }) => {
+      const fields = { namespace, ...extra };
+      if (level <= logLevel.WARN) kafkaLog.warn(fields, message);
+      else kafkaLog.info(fields, message);
+    };
+}
+
+export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator: kafkaLogs(log) });
+}
+
+export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    topics: missing.map((topic) => ({ topic, numPartitions })),
+    waitForLeaders: true,
+  });
+}
+
+/** Records between each partition's committed offset and its end. */
+export async function consumerLag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<{ partition: number; lag: number }[]> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const committedOf = new Map(
+    (committed[0]?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]),
+  );
+  return ends.map(({ partition, high, low }) => {
+    const position = committedOf.get(partition) ?? -1;
+    return { partition, lag: Number(high) - (position >= 0 ? position : Number(low)) };
+  });
+}
+
+const LAG_INTERVAL_MS = 5000;
+
+/** Keeps a lag gauge ({topic, partition}) current for one group and topic; returns the timer to clear. */
+export function trackConsumerLag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  gauge: Gauge<'topic' | 'partition'>,
+  log: Logger,
+): NodeJS.Timeout {
+  return setInterval(() => {
+    consumerLag(admin, groupId, topic)
+      .then((lags) => {
+        for (const { partition, lag } of lags) gauge.set({ topic, partition: String(partition) }, lag);
+      })
+      .catch((error: unknown) => log.debug({ err: error }, 'lag not available'));
+  }, LAG_INTERVAL_MS);
+}

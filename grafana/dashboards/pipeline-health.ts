@@ -1,0 +1,163 @@
+import { dashboard, panel, prometheus } from '../model.ts';
+
+const SERVICES = 'job=~"processor|batch|notifier"';
+const percentiles = (histogram: string, by = '') => [
+  prometheus(
+    `histogram_quantile(0.5, sum by (le${by}) (rate(${histogram}_bucket[$__rate_interval])))`,
+    'p50',
+    'A',
+  ),
+  prometheus(
+    `histogram_quantile(0.99, sum by (le${by}) (rate(${histogram}_bucket[$__rate_interval])))`,
+    'p99',
+    'B',
+  ),
+];
+
+export const pipelineHealth = dashboard(
+  {
+    uid: 'pipeline-health',
+    title: 'Pipeline health',
+    description: 'Throughput, lag, latency, dead letters and the health of every Node service.',
+    tags: ['pipeline'],
+  },
+  [
+    panel(
+      'state-timeline',
+      'Services up (scraped by Prometheus)',
+      [prometheus(`max by (job) (up{${SERVICES}})`, '{{job}}')],
+      {
+        width: 24,
+        height: 4,
+        defaults: {
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { color: 'red', value: null },
+              { color: 'green', value: 1 },
+            ],
+          },
+          color: { mode: 'thresholds' },
+        },
+      },
+    ),
+    panel(
+      'timeseries',
+      'Records/s by topic and outcome',
+      [
+        prometheus(
+          'sum by (topic, outcome) (rate(processor_records_total[$__rate_interval]))',
+          '{{topic}} {{outcome}}',
+        ),
+      ],
+      { defaults: { unit: 'reqps', min: 0 } },
+    ),
+    panel(
+      'timeseries',
+      'Consumer lag per partition',
+      [
+        prometheus(
+          'max by (topic, partition) (processor_consumer_lag)',
+          'processor {{topic}}/{{partition}}',
+          'A',
+        ),
+        prometheus(
+          'max by (topic, partition) (notifier_consumer_lag)',
+          'notifier {{topic}}/{{partition}}',
+          'B',
+        ),
+      ],
+      { defaults: { unit: 'short', min: 0 } },
+    ),
+    panel('timeseries', 'Micro-batch duration', percentiles('processor_batch_duration_seconds'), {
+      width: 8,
+      defaults: { unit: 's', min: 0 },
+    }),
+    panel('timeseries', 'Event-to-store latency', percentiles('processor_event_to_store_seconds'), {
+      width: 8,
+      defaults: { unit: 's', min: 0 },
+    }),
+    panel(
+      'timeseries',
+      'Dead letters/s',
+      [
+        prometheus('sum by (topic) (rate(processor_dead_letters_total[$__rate_interval]))', '{{topic}}', 'A'),
+        prometheus('sum(rate(notifier_dead_letters_total[$__rate_interval]))', 'harmony.alerts', 'B'),
+      ],
+      { width: 8, defaults: { unit: 'reqps', min: 0 } },
+    ),
+    panel(
+      'stat',
+      'Batch jobs: since last success',
+      [prometheus('time() - max by (name) (batch_job_last_success_timestamp_seconds)', '{{name}}')],
+      {
+        width: 8,
+        defaults: {
+          unit: 's',
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { color: 'green', value: null },
+              { color: 'orange', value: 180 },
+              { color: 'red', value: 300 },
+            ],
+          },
+        },
+      },
+    ),
+    panel(
+      'timeseries',
+      'Batch jobs: mean duration (5 min)',
+      [
+        prometheus(
+          'sum by (name) (rate(batch_job_duration_seconds_sum[5m])) / sum by (name) (rate(batch_job_duration_seconds_count[5m]))',
+          '{{name}}',
+        ),
+      ],
+      { width: 8, defaults: { unit: 's', min: 0 } },
+    ),
+    panel(
+      'timeseries',
+      'Sink write errors and pauses',
+      [
+        prometheus(
+          'sum by (sink) (rate(processor_write_errors_total[$__rate_interval]))',
+          'write errors {{sink}}',
+          'A',
+        ),
+        prometheus('max(processor_paused)', 'processor paused', 'B'),
+        prometheus('max(notifier_retrying)', 'notifier retrying', 'C'),
+      ],
+      { width: 8, defaults: { unit: 'short', min: 0 } },
+    ),
+    panel(
+      'timeseries',
+      'Discord webhook requests/s by status',
+      [prometheus('sum by (status) (rate(notifier_webhook_requests_total[$__rate_interval]))', '{{status}}')],
+      { width: 8, defaults: { unit: 'reqps', min: 0 } },
+    ),
+    panel(
+      'timeseries',
+      'CPU per service',
+      [
+        prometheus(
+          `sum by (job) (rate(process_cpu_seconds_total{${SERVICES}}[$__rate_interval]))`,
+          '{{job}}',
+        ),
+      ],
+      { width: 8, defaults: { unit: 'percentunit', min: 0 } },
+    ),
+    panel(
+      'timeseries',
+      'Resident memory per service',
+      [prometheus(`sum by (job) (process_resident_memory_bytes{${SERVICES}})`, '{{job}}')],
+      { width: 8, defaults: { unit: 'bytes', min: 0 } },
+    ),
+    panel(
+      'timeseries',
+      'Event-loop lag p99 per service',
+      [prometheus(`max by (job) (nodejs_eventloop_lag_p99_seconds{${SERVICES}})`, '{{job}}')],
+      { width: 8, defaults: { unit: 's', min: 0 } },
+    ),
+  ],
+);

@@ -1,0 +1,239 @@
+/**
+ * Typed builders for Grafana's dashboard JSON model and file-provisioned alerting. Small on
+ * purpose: the foundation SDK publishes no build for Grafana 12.3, and these few shapes are
+ * all the dashboards need.
+ */
+
+export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
+export const QUERY_API = { type: 'yesoreyeram-infinity-datasource', uid: 'harmony-api' } as const;
+export const LEADERBOARD_PANEL = 'harmony-leaderboard-panel';
+
+export type DatasourceRef = typeof PROMETHEUS | typeof QUERY_API;
+
+export interface PrometheusTarget {
+  refId: string;
+  datasource: typeof PROMETHEUS;
+  expr: string;
+  legendFormat: string;
+  range: boolean;
+  instant: boolean;
+  format?: 'heatmap' | 'time_series' | 'table';
+}
+
+export interface ApiColumn {
+  selector: string;
+  text: string;
+  type: 'string' | 'number' | 'timestamp';
+}
+
+/** A query-API request read by the Infinity datasource. */
+export interface ApiTarget {
+  refId: string;
+  datasource: typeof QUERY_API;
+  type: 'json';
+  source: 'url';
+  parser: 'backend';
+  format: 'table';
+  url: string;
+  url_options: { method: 'GET'; params: { key: string; value: string }[] };
+  root_selector: '';
+  columns: ApiColumn[];
+}
+
+export type Target = PrometheusTarget | ApiTarget;
+
+export function prometheus(
+  expr: string,
+  legendFormat = '__auto',
+  refId = 'A',
+  format?: PrometheusTarget['format'],
+): PrometheusTarget {
+  return {
+    refId,
+    datasource: PROMETHEUS,
+    expr,
+    legendFormat,
+    range: true,
+    instant: false,
+    ...(format && { format }),
+  };
+}
+
+export function api(
+  path: string,
+  params: Record<string, string>,
+  columns: ApiColumn[],
+  refId = 'A',
+): ApiTarget {
+  return {
+    refId,
+    datasource: QUERY_API,
+    type: 'json',
+    source: 'url',
+    parser: 'backend',
+    format: 'table',
+    url: path,
+    url_options: { method: 'GET', params: Object.entries(params).map(([key, value]) => ({ key, value })) },
+    root_selector: '',
+    columns,
+  };
+}
+
+export const column = (selector: string, type: ApiColumn['type'] = 'string', text = selector): ApiColumn => ({
+  selector,
+  text,
+  type,
+});
+
+/** Grafana's dashboard range, as the query API takes it. */
+export const DASHBOARD_RANGE = { from: '${__from}', to: '${__to}' };
+
+export interface Threshold {
+  color: string;
+  value: number | null;
+}
+
+export interface FieldDefaults {
+  unit?: string;
+  decimals?: number;
+  min?: number;
+  max?: number;
+  thresholds?: { mode: 'absolute'; steps: Threshold[] };
+  color?: { mode: string };
+  custom?: Record<string, unknown>;
+}
+
+export interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  description: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource: DatasourceRef;
+  targets: Target[];
+  fieldConfig: { defaults: FieldDefaults; overrides: unknown[] };
+  options: Record<string, unknown>;
+  transformations?: unknown[];
+}
+
+export type PanelSpec = Omit<
+  Panel,
+  'id' | 'gridPos' | 'datasource' | 'fieldConfig' | 'options' | 'description'
+> & {
+  description?: string;
+  width?: number;
+  height?: number;
+  defaults?: FieldDefaults;
+  options?: Record<string, unknown>;
+};
+
+export function panel(
+  type: string,
+  title: string,
+  targets: Target[],
+  spec: Partial<PanelSpec> = {},
+): PanelSpec {
+  return { type, title, targets, ...spec };
+}
+
+/** Thresholds for harmony scores: red below the low-score threshold, amber below 5, green above. */
+export const SCORE_THRESHOLDS: FieldDefaults['thresholds'] = {
+  mode: 'absolute',
+  steps: [
+    { color: 'red', value: null },
+    { color: 'orange', value: 2 },
+    { color: 'green', value: 5 },
+  ],
+};
+
+export interface Variable {
+  name: string;
+  label: string;
+  type: 'query';
+  datasource: DatasourceRef;
+  query: ApiTarget | { query: string; refId: string; qryType: number };
+  includeAll: boolean;
+  allValue: string;
+  multi: false;
+  refresh: 2;
+  current: Record<string, never>;
+  options: [];
+  sort: 1;
+}
+
+export function apiVariable(name: string, label: string, target: ApiTarget): Variable {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: QUERY_API,
+    query: target,
+    includeAll: true,
+    // The query API reads an empty filter as "every drone".
+    allValue: '',
+    multi: false,
+    refresh: 2,
+    current: {},
+    options: [],
+    sort: 1,
+  };
+}
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  description: string;
+  tags: string[];
+  editable: false;
+  schemaVersion: 41;
+  time: { from: string; to: string };
+  refresh: string;
+  timezone: 'browser';
+  templating: { list: Variable[] };
+  panels: Panel[];
+}
+
+const GRID_WIDTH = 24;
+
+/** Panels flow left to right in rows of 24 columns, in the order given. */
+export function dashboard(
+  meta: { uid: string; title: string; description: string; tags: string[]; variables?: Variable[] },
+  specs: PanelSpec[],
+): Dashboard {
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  const panels = specs.map((spec, index): Panel => {
+    const { width = 12, height = 8, defaults = {}, options = {}, description = '', ...rest } = spec;
+    if (x + width > GRID_WIDTH) {
+      x = 0;
+      y += rowHeight;
+      rowHeight = 0;
+    }
+    const gridPos = { x, y, w: width, h: height };
+    x += width;
+    rowHeight = Math.max(rowHeight, height);
+    return {
+      id: index + 1,
+      ...rest,
+      description,
+      gridPos,
+      datasource: spec.targets[0]!.datasource,
+      fieldConfig: { defaults, overrides: [] },
+      options,
+    };
+  });
+  return {
+    uid: meta.uid,
+    title: meta.title,
+    description: meta.description,
+    tags: meta.tags,
+    editable: false,
+    schemaVersion: 41,
+    time: { from: 'now-1h', to: 'now' },
+    refresh: '10s',
+    timezone: 'browser',
+    templating: { list: meta.variables ?? [] },
+    panels,
+  };
+}

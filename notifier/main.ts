@@ -1,0 +1,185 @@
+import { Partitioners } from 'kafkajs';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { backoffDelay, retryUntilDone } from '../common/backoff.ts';
+import { serveMetrics } from '../common/http.ts';
+import { createKafka, ensureTopics, trackConsumerLag } from '../common/kafka.ts';
+import { deadLetter, type OutputRecord, type SourceRecord } from '../common/records.ts';
+import {
+  HARMONY_ALERTS_DLQ_TOPIC,
+  HARMONY_ALERTS_TOPIC,
+  parseHarmonyAlert,
+  type HarmonyAlert,
+} from '../schemas/harmony.ts';
+import { loadNotifierConfig, type NotifierConfig } from './config.ts';
+import { toDiscordMessage } from './discord.ts';
+import { createNotifierMetrics, statusClass } from './metrics.ts';
+import { postOnce } from './webhook.ts';
+
+const log: Logger = pino({ name: 'notifier' }, pino.destination(2));
+
+let config: NotifierConfig;
+try {
+  config = loadNotifierConfig();
+} catch (error) {
+  console.error(`notifier: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+const HEARTBEAT_SLICE_MS = 200;
+const alertsTopic = `${config.topicPrefix}${HARMONY_ALERTS_TOPIC}`;
+const deadLetterTopic = `${config.topicPrefix}${HARMONY_ALERTS_DLQ_TOPIC}`;
+const metrics = createNotifierMetrics();
+let ready = false;
+const server = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort, () => ready);
+log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
+
+const kafka = createKafka(config.kafkaBrokers, `notifier-${config.instanceId}`, log);
+const admin = kafka.admin();
+const producer = kafka.producer({
+  idempotent: true,
+  maxInFlightRequests: 1,
+  createPartitioner: Partitioners.DefaultPartitioner,
+});
+const consumer = kafka.consumer({
+  groupId: config.groupId,
+  readUncommitted: false,
+  sessionTimeout: config.sessionTimeoutMs,
+  heartbeatInterval: Math.floor(config.sessionTimeoutMs / 5),
+});
+
+/** Thrown out of a wait when SIGTERM arrives: the alert in hand stays uncommitted and is redelivered. */
+class StopRequested extends Error {}
+const stop = new AbortController();
+
+async function pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+  for (let waited = 0; waited < ms; waited += HEARTBEAT_SLICE_MS) {
+    if (stop.signal.aborted) throw new StopRequested('stopping');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(HEARTBEAT_SLICE_MS, ms - waited)));
+    await heartbeat().catch(() => undefined);
+  }
+}
+
+function untilKafkaAccepts(action: () => Promise<unknown>, heartbeat: () => Promise<void>): Promise<unknown> {
+  return retryUntilDone(action, {
+    onFailure(error, attempt) {
+      if (attempt > 0) return;
+      metrics.retrying.set(1);
+      log.warn({ err: error }, 'kafka write failed; retrying with backoff');
+    },
+    onRecovered(attempts) {
+      metrics.retrying.set(0);
+      log.info({ attempts }, 'kafka accepts writes again');
+    },
+    wait: (ms) => pause(ms, heartbeat),
+  });
+}
+
+type Delivery = { posted: true } | { posted: false; reason: string };
+
+/** Posts until Discord takes the alert (2xx) or refuses it for good; 429s wait as long as Discord asks. */
+async function post(url: string, alert: HarmonyAlert, heartbeat: () => Promise<void>): Promise<Delivery> {
+  const message = toDiscordMessage(alert);
+  for (let failures = 0; ;) {
+    const timer = metrics.requestDuration.startTimer();
+    const { status, verdict } = await postOnce(url, message, config.requestTimeoutMs);
+    timer();
+    metrics.requests.inc({ status: statusClass(status) });
+    switch (verdict.action) {
+      case 'done':
+        if (failures > 0) {
+          metrics.retrying.set(0);
+          log.info({ attempts: failures + 1 }, 'discord accepts posts again');
+        }
+        return { posted: true };
+      case 'reject':
+        return { posted: false, reason: verdict.reason };
+      case 'wait':
+        log.debug({ ms: verdict.ms, alert: alert.alert_id }, 'rate limited by discord; waiting');
+        await pause(verdict.ms, heartbeat);
+        break;
+      case 'retry':
+        if (failures === 0) {
+          metrics.retrying.set(1);
+          log.warn({ reason: verdict.reason }, 'posting to discord failed; retrying with backoff');
+        }
+        await pause(backoffDelay(failures), heartbeat);
+        failures += 1;
+        break;
+    }
+  }
+}
+
+async function keep(letter: OutputRecord, heartbeat: () => Promise<void>): Promise<void> {
+  await untilKafkaAccepts(
+    () =>
+      producer.send({ topic: letter.topic, acks: -1, messages: [{ key: letter.key, value: letter.value }] }),
+    heartbeat,
+  );
+  metrics.deadLetters.inc();
+}
+
+await admin.connect();
+await ensureTopics(admin, [alertsTopic, deadLetterTopic]);
+await producer.connect();
+await consumer.connect();
+await consumer.subscribe({ topic: alertsTopic, fromBeginning: true });
+if (config.webhookUrl === undefined) {
+  log.warn('DISCORD_WEBHOOK_URL is not set: alerts are logged here instead of posted');
+}
+
+const lagTimer = trackConsumerLag(admin, config.groupId, alertsTopic, metrics.consumerLag, log);
+
+async function shutdown(signal: string): Promise<void> {
+  if (stop.signal.aborted) return;
+  stop.abort();
+  log.info({ signal }, 'stopping after the alert in hand');
+  clearInterval(lagTimer);
+  await consumer.disconnect();
+  await producer.disconnect();
+  await admin.disconnect();
+  server.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await consumer.run({
+  autoCommit: false,
+  // One alert at a time per partition: its offset is committed right after its 2xx, so a crash
+  // can repeat at most the alert that was in flight.
+  eachMessage: async ({ topic, partition, message, heartbeat }) => {
+    const record: SourceRecord = {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString('utf8') ?? null,
+      value: message.value,
+    };
+    const parsed = parseHarmonyAlert(message.value);
+    if (!parsed.ok) {
+      metrics.alerts.inc({ outcome: 'invalid' });
+      await keep(deadLetter(deadLetterTopic, { record, reason: parsed.reason }), heartbeat);
+    } else if (config.webhookUrl === undefined) {
+      metrics.alerts.inc({ outcome: 'logged' });
+      log.info({ alert: parsed.alert }, 'alert');
+    } else {
+      const delivery = await post(config.webhookUrl, parsed.alert, heartbeat);
+      if (delivery.posted) {
+        metrics.alerts.inc({ outcome: 'posted' });
+        metrics.eventToPost.observe(Math.max(0, (Date.now() - Date.parse(parsed.alert.event_time)) / 1000));
+      } else {
+        metrics.alerts.inc({ outcome: 'rejected' });
+        log.error({ alert: parsed.alert.alert_id, reason: delivery.reason }, 'discord refused the alert');
+        await keep(deadLetter(deadLetterTopic, { record, reason: delivery.reason }), heartbeat);
+      }
+    }
+    const nextOffset = (BigInt(message.offset) + 1n).toString();
+    await untilKafkaAccepts(
+      () => consumer.commitOffsets([{ topic, partition, offset: nextOffset }]),
+      heartbeat,
+    );
+  },
+});
+ready = true;
+log.info({ topic: alertsTopic, group: config.groupId }, 'consuming alerts');

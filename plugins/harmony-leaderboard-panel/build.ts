@@ -1,0 +1,77 @@
+// Builds dist/ as Grafana loads panel plugins: module.js is an AMD module whose React and
+// Grafana packages come from Grafana itself (its SystemJS loader), never from the bundle.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(root, 'dist');
+/** What Grafana's loader supplies to panel plugins; never bundled. */
+export const EXTERNALS = [
+  'react',
+  'react-dom',
+  '@grafana/data',
+  '@grafana/ui',
+  '@grafana/runtime',
+  '@emotion/css',
+];
+
+// Exactly these names are external. Subpaths such as react/jsx-runtime are bundled (it only
+// requires 'react'), so the plugin does not depend on Grafana sharing them.
+const externalPackages: Plugin = {
+  name: 'grafana-externals',
+  setup(pluginBuild) {
+    const exact = new RegExp(`^(${EXTERNALS.map((name) => name.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    pluginBuild.onResolve({ filter: exact }, ({ path: name }) => ({ path: name, external: true }));
+  },
+};
+
+const result = await build({
+  entryPoints: [path.join(root, 'src/module.ts')],
+  bundle: true,
+  write: false,
+  format: 'cjs',
+  platform: 'browser',
+  target: 'es2020',
+  jsx: 'automatic',
+  plugins: [externalPackages],
+  define: { 'process.env.NODE_ENV': '"production"' },
+  metafile: true,
+  minify: true,
+  sourcemap: false,
+  logLevel: 'warning',
+});
+
+// The AMD dependencies are the externals the bundle really imports, in a stable order.
+const imported = new Set(
+  Object.values(result.metafile.outputs).flatMap((output) =>
+    output.imports.filter((entry) => entry.external).map((entry) => entry.path),
+  ),
+);
+const unexpected = [...imported].filter((name) => !EXTERNALS.includes(name));
+if (unexpected.length > 0) throw new Error(`unexpected external imports: ${unexpected.join(', ')}`);
+const dependencies = EXTERNALS.filter((name) => imported.has(name));
+
+// The CommonJS bundle inside an AMD define(): Grafana hands in the externals by name.
+const parameters = dependencies.map((_, index) => `__dependency${index}`);
+const amd = [
+  `define(${JSON.stringify(dependencies)}, function (${parameters.join(', ')}) {`,
+  `  var __dependencies = { ${dependencies.map((name, index) => `${JSON.stringify(name)}: ${parameters[index]}`).join(', ')} };`,
+  '  var require = function (name) { if (name in __dependencies) return __dependencies[name]; throw new Error("harmony-leaderboard-panel: unknown dependency " + name); };',
+  '  var module = { exports: {} }; var exports = module.exports;',
+  result.outputFiles[0]!.text,
+  '  return module.exports;',
+  '});',
+  '',
+].join('\n');
+
+fs.rmSync(dist, { recursive: true, force: true });
+fs.mkdirSync(path.join(dist, 'img'), { recursive: true });
+fs.writeFileSync(path.join(dist, 'module.js'), amd);
+fs.copyFileSync(path.join(root, 'src/plugin.json'), path.join(dist, 'plugin.json'));
+fs.copyFileSync(path.join(root, 'README.md'), path.join(dist, 'README.md'));
+fs.copyFileSync(path.join(root, 'src/img/logo.svg'), path.join(dist, 'img/logo.svg'));
+console.log(
+  `harmony-leaderboard-panel: wrote ${path.relative(process.cwd(), dist)} (module.js ${amd.length} bytes)`,
+);

@@ -1,0 +1,136 @@
+import { cleanup, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  LoadingState,
+  ThresholdsMode,
+  ThemeContext,
+  createTheme,
+  getDefaultTimeRange,
+  toDataFrame,
+  type DataFrame,
+  type PanelProps,
+} from '@grafana/data';
+import { LeaderboardPanel } from '../../src/components/LeaderboardPanel';
+import { defaultOptions, type LeaderboardOptions } from '../../src/types';
+import { leaderboardFrame } from './frames';
+
+afterEach(cleanup);
+
+const leaderboardOptions: LeaderboardOptions = {
+  ...defaultOptions,
+  nameField: 'name',
+  valueField: 'low_count',
+  scoreField: 'avg_score',
+  seriesField: 'recent_scores',
+};
+
+function renderPanel(
+  series: DataFrame[],
+  options: LeaderboardOptions = leaderboardOptions,
+  mode: 'light' | 'dark' = 'dark',
+) {
+  const props = {
+    data: { series, state: LoadingState.Done, timeRange: getDefaultTimeRange() },
+    options,
+    width: 600,
+    height: 400,
+  } as unknown as PanelProps<LeaderboardOptions>;
+  return render(
+    <ThemeContext.Provider value={createTheme({ colors: { mode } })}>
+      <LeaderboardPanel {...props} />
+    </ThemeContext.Provider>,
+  );
+}
+
+describe('LeaderboardPanel', () => {
+  test('no frames, or a frame without rows: a clear no-data state', () => {
+    renderPanel([]);
+    expect(screen.getByTestId('leaderboard-empty').textContent).toBe('No data');
+    cleanup();
+    renderPanel([leaderboardFrame(0)]);
+    expect(screen.getByTestId('leaderboard-empty').textContent).toBe('No data');
+    expect(screen.queryAllByTestId('leaderboard-row')).toHaveLength(0);
+  });
+
+  test('ranks the rows in data order, at most `limit` of them, with names and values', () => {
+    renderPanel([leaderboardFrame(25)]);
+    const rows = screen.getAllByTestId('leaderboard-row');
+    expect(rows).toHaveLength(10);
+    expect(within(rows[0]!).getAllByRole('cell')[0]!.textContent).toBe('1');
+    expect(within(rows[0]!).getAllByRole('cell')[1]!.textContent).toBe('Person 1');
+    expect(within(rows[9]!).getAllByRole('cell')[1]!.textContent).toBe('Person 10');
+    expect(within(rows[0]!).getAllByRole('cell')[2]!.textContent).toBe('25');
+  });
+
+  test('bars are proportional to the value, the largest shown at full width', () => {
+    renderPanel([leaderboardFrame(4)]);
+    const widths = screen.getAllByTestId('leaderboard-bar').map((bar) => (bar as HTMLElement).style.width);
+    expect(widths).toEqual(['100%', '75%', '50%', '25%']);
+  });
+
+  test('bars: the theme colour by default, the value thresholds when the field has them', () => {
+    const cssColor = (color: string) => {
+      const probe = document.createElement('span');
+      probe.style.color = color;
+      return probe.style.color;
+    };
+    renderPanel([leaderboardFrame(2)], leaderboardOptions, 'light');
+    const primary = cssColor(createTheme({ colors: { mode: 'light' } }).colors.primary.main);
+    const bars = () => screen.getAllByTestId('leaderboard-bar') as HTMLElement[];
+    expect(bars().map((bar) => bar.style.background)).toEqual([primary, primary]);
+    cleanup();
+    const frame = leaderboardFrame(2);
+    frame.fields[2]!.config.thresholds = {
+      mode: ThresholdsMode.Absolute,
+      steps: [
+        { color: 'blue', value: -Infinity },
+        { color: 'purple', value: 2 },
+      ],
+    };
+    frame.fields[2]!.display = undefined;
+    renderPanel([frame]);
+    const theme = createTheme();
+    expect(bars().map((bar) => bar.style.background)).toEqual(
+      ['purple', 'blue'].map((name) => cssColor(theme.visualization.getColorByName(name))),
+    );
+  });
+
+  test('scores go through the field display: decimals and threshold colours', () => {
+    renderPanel([leaderboardFrame(3)]);
+    const scores = screen.getAllByTestId('leaderboard-score') as HTMLElement[];
+    expect(scores.map((score) => score.textContent)).toEqual(['1.2', '3.5', '7.3']);
+    const theme = createTheme();
+    expect(scores.map((score) => score.style.color)).toEqual(
+      ['red', 'orange', 'green'].map((color) => {
+        const probe = document.createElement('span');
+        probe.style.color = theme.visualization.getColorByName(color);
+        return probe.style.color;
+      }),
+    );
+  });
+
+  test('a strip of recent values only when a series field is given', () => {
+    renderPanel([leaderboardFrame(3)]);
+    expect(screen.getAllByTestId('sparkline')).toHaveLength(3);
+    cleanup();
+    renderPanel([leaderboardFrame(3, 'dark', false)], { ...leaderboardOptions, seriesField: undefined });
+    expect(screen.queryAllByTestId('sparkline')).toHaveLength(0);
+  });
+
+  test('without field options: the first text field names, the number fields give value and score', () => {
+    const frame = toDataFrame({
+      fields: [
+        { name: 'who', values: ['b', 'a'] },
+        { name: 'count', values: [1, 4] },
+        { name: 'mean', values: [9, 0.5] },
+      ],
+    });
+    renderPanel([frame], { ...defaultOptions, sortBy: 'value-desc' });
+    const rows = screen.getAllByTestId('leaderboard-row');
+    expect(rows.map((row) => within(row).getAllByRole('cell')[1]!.textContent)).toEqual(['a', 'b']);
+    expect(screen.getAllByTestId('leaderboard-score').map((score) => score.textContent)).toEqual([
+      '0.500',
+      '9',
+    ]);
+  });
+});

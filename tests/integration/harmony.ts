@@ -1,0 +1,194 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import cassandra from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
+import { projectRoot } from '../../services/config.ts';
+import type { DroneReport } from '../../schemas/harmony.ts';
+import { cassandraContactPoint, kafkaBrokers, uniqueName } from './services.ts';
+
+/** What a harmony test shares: a scratch folder, clients, and the programs it started. */
+export const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'harmony-'));
+export const cassandraClient = new cassandra.Client({
+  contactPoints: [cassandraContactPoint],
+  localDataCenter: 'datacenter1',
+});
+export const kafka = new Kafka({
+  clientId: 'harmony-test',
+  brokers: kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+const running = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  await cassandraClient.connect();
+});
+
+afterAll(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await cassandraClient.shutdown();
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+let runCounter = 0;
+/** Topics under a fresh prefix and a fresh keyspace: no test sees another's data. */
+export function isolatedRun() {
+  const prefix = `${uniqueName('t')}.`;
+  runCounter += 1;
+  return { prefix, keyspace: `${prefix.slice(0, -1).replace(/\./g, '_')}_${runCounter}` };
+}
+
+/**
+ * Runs the drones generator as a user would, with --out: the file is the test's truth.
+ * Burst mode with event times spaced at 100/min, ending a few minutes ago, so the reports
+ * cover many one-minute buckets without waiting for them.
+ */
+export function generateReports(topic: string, count: number, seed: number): DroneReport[] {
+  const out = path.join(workDir, `${uniqueName('reports')}.jsonl`);
+  const start = new Date(Date.now() - (count / 100) * 60_000 - 5 * 60_000);
+  start.setUTCSeconds(0, 0);
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'generators/cli.ts',
+      'drones',
+      ...['--count', String(count), '--seed', String(seed), '--rate', '100/min', '--burst'],
+      ...[
+        '--start',
+        start.toISOString(),
+        '--out',
+        out,
+        '--topic',
+        topic,
+        '--brokers',
+        kafkaBrokers.join(','),
+      ],
+    ],
+    { cwd: projectRoot, encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`generator failed (${result.status}): ${result.stderr}`);
+  return fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as DroneReport);
+}
+
+/** Starts one of the project's entry points with its stderr kept in the scratch folder. */
+export function startProgram(entry: string, env: Record<string, string>, logName: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: kafkaBrokers.join(','),
+      CASSANDRA_CONTACT_POINTS: cassandraContactPoint,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (chunk: Buffer) => fs.appendFileSync(path.join(workDir, logName), chunk));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+export function programLog(logName: string): string {
+  const file = path.join(workDir, logName);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+}
+
+export function startProcessor(
+  prefix: string,
+  keyspace: string,
+  metricsPort: number,
+  batchMaxRecords = 500,
+): ChildProcess {
+  return startProgram(
+    'processor/main.ts',
+    {
+      PROCESSOR_TOPIC_PREFIX: prefix,
+      CASSANDRA_KEYSPACE: keyspace,
+      PROCESSOR_GROUP_ID: `${prefix}processor`,
+      PROCESSOR_INSTANCE_ID: 'test',
+      PROCESSOR_METRICS_PORT: String(metricsPort),
+      PROCESSOR_BATCH_MAX_RECORDS: String(batchMaxRecords),
+    },
+    'processor.log',
+  );
+}
+
+export async function stopGracefully(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+export async function storedReportIds(keyspace: string): Promise<string[]> {
+  // The test keyspace holds one run's few thousand rows: one page reads them all.
+  const result = await cassandraClient.execute(`SELECT report_id FROM ${keyspace}.reports`, [], {
+    fetchSize: 100_000,
+  });
+  return result.rows.map((row) => row.report_id as string);
+}
+
+/** Polls until done; a read that fails (a keyspace not created yet, say) counts as not done. */
+export async function waitFor<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read().catch(() => undefined);
+    if ((value !== undefined && done(value)) || Date.now() >= deadline) {
+      if (value === undefined) throw new Error(`waitFor: still failing after ${timeoutMs} ms`);
+      return value;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
+ * Reads a topic with read_committed, as any downstream reader would: until the expected
+ * count arrived, then a few seconds more so that a duplicate would be seen too.
+ */
+export async function committedMessages(topic: string, expected: number): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  // The program under test creates its topics when it starts; a subscription must not race it.
+  await waitFor(
+    () => admin.listTopics(),
+    (topics) => topics.includes(topic),
+    60_000,
+  );
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+  const values: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      values.push(message.value!.toString());
+    },
+  });
+  await waitFor(
+    async () => values.length,
+    (count) => count >= expected,
+    60_000,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await consumer.disconnect();
+  return values;
+}
+
+export const isDistressed = (report: DroneReport): boolean =>
+  report.persons.some((person) => person.harmony_score < 2);
+
+export async function metricsText(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}

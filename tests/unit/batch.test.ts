@@ -1,0 +1,133 @@
+import { describe, expect, test } from 'vitest';
+import { loadBatchConfig } from '../../batch/config.ts';
+import { parseRange } from '../../batch/options.ts';
+import {
+  bucketStatistics,
+  countLowScores,
+  hoursCovering,
+  latestCompleteBucket,
+  rankLowScorers,
+  rankingCandidates,
+} from '../../batch/statistics.ts';
+
+const at = (iso: string) => new Date(iso);
+
+describe('low-score leaderboard', () => {
+  const scores = [
+    { person_id: 'p-2', name: 'Old Name', harmony_score: 1, event_time: at('2026-01-01T00:00:00Z') },
+    { person_id: 'p-2', name: 'New Name', harmony_score: 0.5, event_time: at('2026-01-01T00:05:00Z') },
+    { person_id: 'p-1', name: 'Ada', harmony_score: 1.5, event_time: at('2026-01-01T00:01:00Z') },
+    { person_id: 'p-3', name: 'Bob', harmony_score: 1.9, event_time: at('2026-01-01T00:02:00Z') },
+    { person_id: 'p-4', name: 'Cy', harmony_score: 0, event_time: at('2026-01-01T00:03:00Z') },
+  ];
+
+  test('counts low scores per person and keeps the latest name', () => {
+    const counts = countLowScores(scores);
+    expect(counts.get('p-2')).toMatchObject({ low_count: 2, name: 'New Name' });
+    expect(counts.get('p-1')).toMatchObject({ low_count: 1 });
+  });
+
+  test('only those who can still reach the top are candidates: ties at the cut are all kept', () => {
+    const candidates = rankingCandidates(countLowScores(scores).values(), 2);
+    expect(candidates.map((person) => person.person_id).sort()).toEqual(['p-1', 'p-2', 'p-3', 'p-4']);
+    expect(rankingCandidates(countLowScores(scores).values(), 1).map((person) => person.person_id)).toEqual([
+      'p-2',
+    ]);
+  });
+
+  test('ranks by count, then lower average, then person id; equal averages in other bits tie', () => {
+    const averages: Record<string, number> = { 'p-1': 3.4, 'p-2': 5, 'p-3': 3.4000000000000004, 'p-4': 2 };
+    const ranked = rankLowScorers([...countLowScores(scores).values()], (personId) => averages[personId]!, 3);
+    expect(ranked.map(({ rank, person_id }) => [rank, person_id])).toEqual([
+      [1, 'p-2'],
+      [2, 'p-4'],
+      [3, 'p-1'],
+    ]);
+    expect(ranked[0]).toEqual({ rank: 1, person_id: 'p-2', name: 'New Name', low_count: 2, avg_score: 5 });
+  });
+});
+
+describe('bucket statistics', () => {
+  const reports = [
+    { event_time: at('2026-01-01T00:00:10Z'), persons_count: 2, low_count: 1, score_sum: 6 },
+    { event_time: at('2026-01-01T00:00:50Z'), persons_count: 4, low_count: 0, score_sum: 30 },
+    { event_time: at('2026-01-01T00:02:00Z'), persons_count: 1, low_count: 1, score_sum: 1 },
+  ];
+
+  test('per minute: average score over persons, persons and low persons per report', () => {
+    expect(bucketStatistics(reports, 60_000)).toEqual([
+      {
+        bucket_start: at('2026-01-01T00:00:00Z'),
+        reports: 2,
+        persons: 6,
+        low_persons: 1,
+        avg_score: 6,
+        avg_persons_per_report: 3,
+        avg_low_persons_per_report: 0.5,
+      },
+      {
+        bucket_start: at('2026-01-01T00:02:00Z'),
+        reports: 1,
+        persons: 1,
+        low_persons: 1,
+        avg_score: 1,
+        avg_persons_per_report: 1,
+        avg_low_persons_per_report: 1,
+      },
+    ]);
+  });
+
+  test('the gauges show the latest bucket that has ended', () => {
+    const buckets = bucketStatistics(reports, 60_000);
+    expect(latestCompleteBucket(buckets, 60_000, at('2026-01-01T00:02:30Z'))?.bucket_start).toEqual(
+      at('2026-01-01T00:00:00Z'),
+    );
+    expect(latestCompleteBucket(buckets, 60_000, at('2026-01-01T00:03:00Z'))?.bucket_start).toEqual(
+      at('2026-01-01T00:02:00Z'),
+    );
+  });
+
+  test('reads exactly the hour partitions of the range', () => {
+    expect(hoursCovering(at('2026-01-01T10:30:00Z'), at('2026-01-01T12:00:00Z'))).toEqual([
+      at('2026-01-01T10:00:00Z'),
+      at('2026-01-01T11:00:00Z'),
+    ]);
+    expect(hoursCovering(at('2026-01-01T10:30:00Z'), at('2026-01-01T12:00:01Z'))).toHaveLength(3);
+  });
+});
+
+describe('batch options and settings', () => {
+  test('--from/--to: a range, or a one-line reason', () => {
+    expect(parseRange({})).toBeUndefined();
+    expect(() => parseRange({ from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00+01:00' })).toThrow(
+      '--to must be later than --from',
+    );
+    expect(() => parseRange({ to: '2026-01-01T00:00:00Z' })).toThrow('--to needs --from');
+    expect(() => parseRange({ from: '2026-01-01' })).toThrow(/^--from must be an ISO-8601 time/);
+    expect(() => parseRange({ from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' })).toThrow(
+      /at most 31 days/,
+    );
+    const now = at('2026-01-02T00:00:00Z');
+    expect(parseRange({ from: '2026-01-01T00:00:00Z' }, now)).toEqual({
+      from: at('2026-01-01T00:00:00Z'),
+      to: now,
+    });
+  });
+
+  test('defaults, and refusals in one line', () => {
+    const config = loadBatchConfig({});
+    expect(config).toMatchObject({
+      schedule: '* * * * *',
+      lowScoreThreshold: 2,
+      topSize: 10,
+      topWindowMs: 86_400_000,
+      bucketMs: 60_000,
+      httpPort: 9465,
+    });
+    expect(() => loadBatchConfig({ BATCH_SCHEDULE: 'every minute' })).toThrow(/^invalid BATCH_SCHEDULE/);
+    expect(() => loadBatchConfig({ BATCH_LOW_SCORE_THRESHOLD: '3' })).toThrow(
+      /^invalid BATCH_LOW_SCORE_THRESHOLD/,
+    );
+    expect(() => loadBatchConfig({ BATCH_BUCKET_SECONDS: '7' })).toThrow(/divides an hour/);
+  });
+});
