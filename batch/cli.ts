@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import cron from 'node-cron';
 import { pino } from 'pino';
+import { untilAvailable } from '../common/backoff.ts';
 import { CassandraStore } from '../common/cassandra.ts';
 import { serveMetrics } from '../common/http.ts';
 import { loadBatchConfig, type BatchConfig } from './config.ts';
@@ -122,10 +123,14 @@ async function runScheduled(config: BatchConfig): Promise<void> {
   let ready = false;
   const store = openStore(config);
   const api = { path: '/api', router: queryApi(new HarmonyQueries(store, config.keyspace)) };
-  const server = await serveMetrics(metrics.registry, config.httpHost, config.httpPort, () => ready, [api]);
+  const server = await serveMetrics(metrics.registry, config.httpHost, config.httpPort, () => ready, [
+    api,
+  ]).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message} (see BATCH_HTTP_PORT)`, { cause: error });
+  });
   const url = `http://${config.httpHost}:${config.httpPort}`;
   log.info({ metrics: `${url}/metrics`, api: `${url}/api` }, 'serving metrics and the query API');
-  await connect(store, config);
+  await untilAvailable('cassandra schema', () => connect(store, config), log);
   const tables = new HarmonyTables(store, config.keyspace);
   ready = true;
 

@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+
 /** Backoff bounds for a failing dependency: quick first retries, then at most one try every 30 s. */
 export const BACKOFF_INITIAL_MS = 200;
 export const BACKOFF_MAX_MS = 30_000;
@@ -27,4 +29,21 @@ export async function retryUntilDone<T>(action: () => Promise<T>, hooks: RetryHo
       await hooks.wait(backoffDelay(attempt));
     }
   }
+}
+
+/**
+ * Retries one startup step (connecting, creating topics, applying a schema) until its service
+ * answers: services started together come up in any order, so a first refusal is not an error.
+ * Logs once when the step starts failing and once when it succeeds after all.
+ */
+export async function untilAvailable<T>(what: string, step: () => Promise<T>, log: Logger): Promise<T> {
+  return retryUntilDone(step, {
+    onFailure(error, attempt) {
+      if (attempt === 0) log.warn({ err: error }, `${what}: not available yet; retrying with backoff`);
+    },
+    onRecovered(attempts) {
+      log.info({ attempts }, `${what}: done`);
+    },
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
 }

@@ -29,7 +29,10 @@ export function serveMetrics(
     else response.status(503).send('not ready');
   });
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.once('error', reject);
+    // Express 5 calls back on failure too (a port in use, say): the error must not pass for success.
+    const server = app.listen(port, host, (error?: Error) => {
+      if (error === undefined) resolve(server);
+      else reject(new Error(`cannot serve on ${host}:${port}: ${error.message}`, { cause: error }));
+    });
   });
 }

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type logCreator } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 
@@ -67,4 +67,17 @@ export function trackConsumerLag(
       })
       .catch((error: unknown) => log.debug({ err: error }, 'lag not available'));
   }, LAG_INTERVAL_MS);
+}
+
+/**
+ * kafkajs restarts a consumer after retriable failures by itself; after any other it stops
+ * consuming for good while the process lives on, still answering /healthz. Exiting instead
+ * lets the supervisor (compose's restart policy, systemd, npm start's operator) restart it.
+ */
+export function exitWhenConsumerStops(consumer: Consumer, log: Logger, stopping: AbortSignal): void {
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopping.aborted) return;
+    log.fatal({ err: payload.error }, 'the Kafka consumer stopped for good; exiting');
+    process.exit(1);
+  });
 }

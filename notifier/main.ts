@@ -1,9 +1,9 @@
 import { Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { backoffDelay, retryUntilDone } from '../common/backoff.ts';
+import { backoffDelay, retryUntilDone, untilAvailable } from '../common/backoff.ts';
 import { serveMetrics } from '../common/http.ts';
-import { createKafka, ensureTopics, trackConsumerLag } from '../common/kafka.ts';
+import { createKafka, ensureTopics, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
 import { deadLetter, type OutputRecord, type SourceRecord } from '../common/records.ts';
 import {
   HARMONY_ALERTS_DLQ_TOPIC,
@@ -31,7 +31,15 @@ const alertsTopic = `${config.topicPrefix}${HARMONY_ALERTS_TOPIC}`;
 const deadLetterTopic = `${config.topicPrefix}${HARMONY_ALERTS_DLQ_TOPIC}`;
 const metrics = createNotifierMetrics();
 let ready = false;
-const server = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort, () => ready);
+const server = await serveMetrics(
+  metrics.registry,
+  config.metricsHost,
+  config.metricsPort,
+  () => ready,
+).catch((error: unknown) => {
+  console.error(`notifier: ${(error as Error).message} (see NOTIFIER_METRICS_PORT)`);
+  process.exit(1);
+});
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
 
 const kafka = createKafka(config.kafkaBrokers, `notifier-${config.instanceId}`, log);
@@ -119,11 +127,17 @@ async function keep(letter: OutputRecord, heartbeat: () => Promise<void>): Promi
   metrics.deadLetters.inc();
 }
 
-await admin.connect();
-await ensureTopics(admin, [alertsTopic, deadLetterTopic]);
-await producer.connect();
-await consumer.connect();
-await consumer.subscribe({ topic: alertsTopic, fromBeginning: true });
+await untilAvailable(
+  'kafka',
+  async () => {
+    await admin.connect();
+    await ensureTopics(admin, [alertsTopic, deadLetterTopic]);
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: alertsTopic, fromBeginning: true });
+  },
+  log,
+);
 if (config.webhookUrl === undefined) {
   log.warn('DISCORD_WEBHOOK_URL is not set: alerts are logged here instead of posted');
 }
@@ -143,6 +157,7 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+exitWhenConsumerStops(consumer, log, stop.signal);
 
 await consumer.run({
   autoCommit: false,

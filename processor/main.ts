@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { HARMONY_ALERTS_TOPIC } from '../schemas/harmony.ts';
 import { CassandraStore } from '../common/cassandra.ts';
 import { serveMetrics } from '../common/http.ts';
-import { createKafka, ensureTopics, trackConsumerLag } from '../common/kafka.ts';
+import { untilAvailable } from '../common/backoff.ts';
+import { createKafka, ensureTopics, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
 import { loadProcessorConfig } from './config.ts';
 import { createConsumer, createTransactionalProducer } from './kafka.ts';
 import { createProcessorMetrics } from './metrics.ts';
@@ -28,7 +29,15 @@ try {
 const metrics = createProcessorMetrics();
 const pipeline = createHarmonyPipeline(metrics.registry, config.topicPrefix);
 let ready = false;
-const server = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort, () => ready);
+const server = await serveMetrics(
+  metrics.registry,
+  config.metricsHost,
+  config.metricsPort,
+  () => ready,
+).catch((error: unknown) => {
+  console.error(`processor: ${(error as Error).message} (see PROCESSOR_METRICS_PORT)`);
+  process.exit(1);
+});
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
 
 const kafka = createKafka(config.kafkaBrokers, `processor-${config.instanceId}`, log);
@@ -44,16 +53,34 @@ const producer = createTransactionalProducer(
 );
 const consumer = createConsumer(kafka, config.groupId, config.batchMaxWaitMs, config.sessionTimeoutMs);
 
-await admin.connect();
-await ensureTopics(admin, [
-  pipeline.sourceTopic,
-  pipeline.deadLetterTopic,
-  `${config.topicPrefix}${HARMONY_ALERTS_TOPIC}`,
-]);
-await store.connect();
-await store.applySchema(schemaFile, 'harmony');
-await producer.connect();
-await consumer.connect();
+await untilAvailable(
+  'kafka topics',
+  async () => {
+    await admin.connect();
+    await ensureTopics(admin, [
+      pipeline.sourceTopic,
+      pipeline.deadLetterTopic,
+      `${config.topicPrefix}${HARMONY_ALERTS_TOPIC}`,
+    ]);
+  },
+  log,
+);
+await untilAvailable(
+  'cassandra schema',
+  async () => {
+    await store.connect();
+    await store.applySchema(schemaFile, 'harmony');
+  },
+  log,
+);
+await untilAvailable(
+  'kafka clients',
+  async () => {
+    await producer.connect();
+    await consumer.connect();
+  },
+  log,
+);
 
 const lagTimer = trackConsumerLag(admin, config.groupId, pipeline.sourceTopic, metrics.consumerLag, log);
 
@@ -72,6 +99,7 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+exitWhenConsumerStops(consumer, log, stop.signal);
 
 await runPipeline(pipeline, {
   consumer,

@@ -15,6 +15,7 @@ import {
   isolatedRun,
   kafka,
   metricsText,
+  programLog,
   startProcessor,
   startProgram,
   storedReportIds,
@@ -149,8 +150,14 @@ async function alertRateFiring(): Promise<{ value: number; firing: boolean }> {
   return { value, firing: rule.comparison === 'gt' ? value > rule.threshold : value < rule.threshold };
 }
 
-const scraped = (expr: string, done: (values: number[]) => boolean) =>
-  waitFor(async () => (await promQuery(expr)).values, done, 90_000);
+/** Waits for Prometheus to hold what `done` asks; when it never does, fails with the log of who should have made it. */
+async function scraped(expr: string, done: (values: number[]) => boolean, programLogName: string) {
+  const values = await waitFor(async () => (await promQuery(expr)).values, done, 90_000);
+  expect(
+    done(values),
+    `${expr} is ${JSON.stringify(values)} after 90 s; the end of ${programLogName}:\n${programLog(programLogName, 4000)}`,
+  ).toBe(true);
+}
 
 beforeAll(async () => {
   webhook = http.createServer((request, response) => {
@@ -189,6 +196,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (targetFile) fs.rmSync(targetFile, { force: true });
+  webhook?.closeAllConnections();
   webhook?.close();
   console.log(`queries run against the live services (${ran.length}):\n${ran.join('\n')}`);
 });
@@ -205,6 +213,7 @@ test('alert-rate rule: quiet on calm reports, firing after a burst of low-harmon
   await scraped(
     `processor_records_total{job="processor",instance="127.0.0.1:${PORTS.processor}",outcome="accepted"}`,
     (values) => values[0] === calm.length,
+    'processor.log',
   );
   await new Promise((resolve) => setTimeout(resolve, 11_000));
   const quiet = await alertRateFiring();
@@ -217,7 +226,11 @@ test('alert-rate rule: quiet on calm reports, firing after a burst of low-harmon
     (stored) => stored.length === sent.length,
     120_000,
   );
-  await scraped(`harmony_alerts_total{run="${prefix}"}`, (values) => values[0] === distressed.length);
+  await scraped(
+    `harmony_alerts_total{run="${prefix}"}`,
+    (values) => values[0] === distressed.length,
+    'processor.log',
+  );
   await new Promise((resolve) => setTimeout(resolve, 6_000));
   const burst = await alertRateFiring();
   expect(burst.firing, `alerts/min ${burst.value} vs ${ALERT_RATE_THRESHOLD_PER_MINUTE}`).toBe(true);
@@ -229,8 +242,21 @@ const substitutePromQL = (expr: string) =>
 test('every PromQL expression of every dashboard and alert rule runs on the live Prometheus and returns series', async () => {
   expect(sent.length).toBeGreaterThan(0);
   // The batch gauges and the notifier's posts follow the processor by a few seconds.
-  await scraped('harmony_bucket_reports', (values) => values.length > 0);
-  await scraped('sum(notifier_alerts_total{outcome="posted"})', (values) => (values[0] ?? 0) > 0);
+  await scraped(
+    `harmony_bucket_reports{run="${prefix}"}`,
+    (values) => values.length > 0,
+    'grafana-batch.log',
+  );
+  await scraped(
+    `sum(notifier_alerts_total{run="${prefix}",outcome="posted"})`,
+    (values) => (values[0] ?? 0) > 0,
+    'grafana-notifier.log',
+  );
+  await scraped(
+    `notifier_consumer_lag{run="${prefix}"}`,
+    (values) => values.length > 0,
+    'grafana-notifier.log',
+  );
   const expressions = [
     ...allTargets()
       .filter(({ target }) => 'expr' in target)

@@ -92,13 +92,21 @@ export function startProgram(entry: string, env: Record<string, string>, logName
   });
   child.stderr!.on('data', (chunk: Buffer) => fs.appendFileSync(path.join(workDir, logName), chunk));
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  child.once('exit', (code) => {
+    running.delete(child);
+    // Killed by a signal or stopped cleanly is what the tests do; anything else is a failure
+    // whose cause is in the log, which goes with the scratch folder once the file is done.
+    if (code !== null && code !== 0) {
+      console.error(`${entry} exited with code ${code}; the end of its log:\n${programLog(logName, 4000)}`);
+    }
+  });
   return child;
 }
 
-export function programLog(logName: string): string {
+/** A started program's log, or its last `tailChars` characters. */
+export function programLog(logName: string, tailChars = Infinity): string {
   const file = path.join(workDir, logName);
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').slice(-tailChars) : '';
 }
 
 export function startProcessor(

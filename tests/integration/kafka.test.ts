@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, test } from 'vitest';
+import { ensureTopics } from '../../common/kafka.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 
 const kafka = new Kafka({ clientId: 'foundation-test', brokers: kafkaBrokers, logLevel: logLevel.WARN });
@@ -68,4 +69,25 @@ test('a consumer group reads 10,000 keyed messages exactly once, in order within
   expect(duplicates).toBe(0);
   expect(outOfOrder).toBe(0);
   expect(new Set([...seen.values()].map(({ partition }) => partition)).size).toBe(partitions);
+});
+
+test('programs starting together may race to create the topics they share: each one succeeds', async () => {
+  const shared = uniqueName('shared');
+  const ownA = uniqueName('own-a');
+  const ownB = uniqueName('own-b');
+  const admins = [kafka.admin(), kafka.admin(), kafka.admin()];
+  await Promise.all(admins.map((each) => each.connect()));
+  try {
+    const created = await Promise.allSettled([
+      ensureTopics(admins[0]!, [shared, ownA]),
+      ensureTopics(admins[1]!, [shared, ownB]),
+      ensureTopics(admins[2]!, [shared]),
+    ]);
+    expect(created.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const topics = await admins[0]!.fetchTopicMetadata({ topics: [shared, ownA, ownB] });
+    expect(topics.topics.map(({ partitions }) => partitions.length)).toEqual([3, 3, 3]);
+  } finally {
+    await admins[0]!.deleteTopics({ topics: [shared, ownA, ownB] }).catch(() => undefined);
+    await Promise.all(admins.map((each) => each.disconnect()));
+  }
 });
