@@ -1,3 +1,4 @@
+import { stopRegisteredPrograms } from './programs.ts';
 import { runServices } from './services.ts';
 
 const serviceNames = ['kafka', 'cassandra', 'prometheus'];
@@ -7,6 +8,8 @@ const serviceNames = ['kafka', 'cassandra', 'prometheus'];
  * those, so a developer's running services are left as they were found.
  */
 export default function setup(): () => void {
+  const leftovers = stopRegisteredPrograms();
+  if (leftovers > 0) console.warn(`stopped ${leftovers} program(s) an interrupted earlier run left running`);
   const startedHere = serviceNames.filter((name) => runServices('status', name).status !== 0);
   if (startedHere.length > 0) {
     const up = runServices('up', ...startedHere);
@@ -17,6 +20,7 @@ export default function setup(): () => void {
     }
   }
   return () => {
+    stopRegisteredPrograms();
     if (startedHere.length > 0) runServices('down', ...startedHere);
   };
 }

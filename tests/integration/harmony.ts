@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
+import { registerProgram } from './programs.ts';
 import { cassandraContactPoint, kafkaBrokers, uniqueName } from './services.ts';
 
 /** What a harmony test shares: a scratch folder, clients, and the programs it started. */
@@ -92,6 +93,7 @@ export function startProgram(entry: string, env: Record<string, string>, logName
   });
   child.stderr!.on('data', (chunk: Buffer) => fs.appendFileSync(path.join(workDir, logName), chunk));
   running.add(child);
+  registerProgram(child.pid!);
   child.once('exit', (code) => {
     running.delete(child);
     // Killed by a signal or stopped cleanly is what the tests do; anything else is a failure
