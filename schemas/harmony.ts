@@ -23,7 +23,24 @@ export const droneReportSchema = z.object({
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   event_time: z.iso.datetime({ offset: true }),
-  persons: z.array(personSeen).min(1).max(50),
+  persons: z
+    .array(personSeen)
+    .min(1)
+    .max(50)
+    // Rows are keyed by (report, person): a second entry for one person would overwrite the first.
+    .superRefine((persons, context) => {
+      const seen = new Set<string>();
+      persons.forEach(({ person_id }, index) => {
+        if (seen.has(person_id)) {
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'person_id'],
+            message: `${person_id} appears more than once in the report`,
+          });
+        }
+        seen.add(person_id);
+      });
+    }),
 });
 
 export type PersonSeen = z.infer<typeof personSeen>;

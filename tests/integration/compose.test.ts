@@ -28,8 +28,12 @@ test('every file the compose file mounts exists and every port is published on 1
   const compose = fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
   const mountedPaths = [...compose.matchAll(/^\s+- (\.\/[^:]+):/gm)].map((match) => match[1]!);
   expect(mountedPaths.length).toBeGreaterThan(0);
-  for (const mounted of mountedPaths)
-    expect(fs.existsSync(path.join(projectRoot, mounted)), mounted).toBe(true);
+  for (const mounted of mountedPaths) {
+    // A plugin's dist/ is written by the plugin-build service before Grafana starts.
+    const source = mounted.endsWith('/dist') ? path.dirname(mounted) : mounted;
+    expect(fs.existsSync(path.join(projectRoot, source)), mounted).toBe(true);
+  }
+  expect(compose).toContain("command: ['sh', '-c', 'npm ci && npm run build:plugins']");
   const published = [...compose.matchAll(/^\s+- '([^']*:\d+:\d+)'/gm)].map((match) => match[1]!);
   expect(published.length).toBeGreaterThan(0);
   for (const port of published) expect(port.startsWith('127.0.0.1:'), port).toBe(true);
@@ -69,4 +73,28 @@ test('every command the compose file runs exists: entry points in the image, npm
     encoding: 'utf8',
   }).stdout;
   for (const flag of flags) expect(help, `generator flag ${flag}`).toContain(flag);
+});
+
+test('every long-running service has a healthcheck and is restarted unless stopped', () => {
+  const compose = fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
+  const servicesSection = compose.slice(compose.indexOf('\nservices:\n'), compose.indexOf('\nvolumes:\n'));
+  const blocks = servicesSection.split(/^ {2}(?=[\w-]+:$)/m).slice(1);
+  const services = new Map(blocks.map((block) => [block.slice(0, block.indexOf(':')), block]));
+  expect([...services.keys()].sort()).toEqual([
+    'batch',
+    'cassandra',
+    'drones',
+    'grafana',
+    'kafka',
+    'notifier',
+    'plugin-build',
+    'processor',
+    'prometheus',
+  ]);
+  // plugin-build runs once, writes dist/ and exits: Grafana waits for it to complete instead.
+  services.delete('plugin-build');
+  for (const [name, block] of services) {
+    expect(block, `${name}: healthcheck`).toMatch(/^ {4}healthcheck:$/m);
+    expect(block, `${name}: restart policy`).toMatch(/^ {4}restart: unless-stopped$/m);
+  }
 });

@@ -57,6 +57,14 @@ describe('parseDroneReport', () => {
     ).toBe(true);
   });
 
+  it('rejects a report naming one person twice, which would store one row for both', () => {
+    const report = validReport();
+    report.persons[2] = { ...report.persons[2]!, person_id: 'p-00001' };
+    expect(reasonFor(report)).toBe(
+      'invalid field persons.2.person_id: p-00001 appears more than once in the report',
+    );
+  });
+
   it('rejects an empty message', () => {
     expect(parseDroneReport(null)).toEqual({ ok: false, reason: expect.stringMatching(/empty/) });
   });
