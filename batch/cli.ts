@@ -123,10 +123,12 @@ async function runScheduled(config: BatchConfig): Promise<void> {
   let ready = false;
   const store = openStore(config);
   const api = { path: '/api', router: queryApi(new HarmonyQueries(store, config.keyspace)) };
-  const server = await serveMetrics(metrics.registry, config.httpHost, config.httpPort, () => ready, [
-    api,
-  ]).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message} (see BATCH_HTTP_PORT)`, { cause: error });
+  const server = await serveMetrics(metrics.registry, {
+    host: config.httpHost,
+    port: config.httpPort,
+    portSetting: 'BATCH_HTTP_PORT',
+    isReady: () => ready,
+    mounted: [api],
   });
   const url = `http://${config.httpHost}:${config.httpPort}`;
   log.info({ metrics: `${url}/metrics`, api: `${url}/api` }, 'serving metrics and the query API');

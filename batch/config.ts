@@ -1,15 +1,10 @@
 import cron from 'node-cron';
 import { z } from 'zod';
-import { integerSetting, listSetting, parseEnv } from '../common/env.ts';
+import { cassandraSettings, integerSetting, parseEnv } from '../common/env.ts';
 import { LOW_SCORE_THRESHOLD } from '../schemas/harmony.ts';
 
 const batchEnv = z.object({
-  CASSANDRA_CONTACT_POINTS: listSetting('127.0.0.1:9042'),
-  CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
-  CASSANDRA_KEYSPACE: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a lowercase CQL identifier')
-    .default('harmony'),
+  ...cassandraSettings,
   BATCH_SCHEDULE: z
     .string()
     .default('* * * * *')

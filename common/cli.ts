@@ -24,3 +24,14 @@ export async function runCli(program: Command, prefix: string, { exitWhenDone = 
     process.exit(error instanceof UsageError ? BAD_USAGE_EXIT_CODE : 1);
   }
 }
+
+/**
+ * For a long-running program that cannot start (a bad setting, a port in use): one line naming
+ * what is wrong, then the exit code, instead of a stack trace.
+ */
+export function exitWithMessage(program: string, exitCode: number): (error: unknown) => never {
+  return (error) => {
+    process.stderr.write(`${program}: ${(error as Error).message}\n`);
+    process.exit(exitCode);
+  };
+}

@@ -8,13 +8,19 @@ export interface MountedRouter {
   router: express.Router;
 }
 
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** The environment variable that sets the port, named when the port cannot be had. */
+  portSetting: string;
+  isReady: () => boolean;
+  mounted?: MountedRouter[];
+}
+
 /** Serves /metrics for Prometheus, /healthz (the process is up) and /readyz (it is doing its job). */
 export function serveMetrics(
   registry: Registry,
-  host: string,
-  port: number,
-  isReady: () => boolean,
-  mounted: MountedRouter[] = [],
+  { host, port, portSetting, isReady, mounted = [] }: ServeOptions,
 ): Promise<Server> {
   const app = express();
   for (const { path, router } of mounted) app.use(path, router);
@@ -32,7 +38,10 @@ export function serveMetrics(
     // Express 5 calls back on failure too (a port in use, say): the error must not pass for success.
     const server = app.listen(port, host, (error?: Error) => {
       if (error === undefined) resolve(server);
-      else reject(new Error(`cannot serve on ${host}:${port}: ${error.message}`, { cause: error }));
+      else {
+        const message = `cannot serve on ${host}:${port}: ${error.message} (see ${portSetting})`;
+        reject(new Error(message, { cause: error }));
+      }
     });
   });
 }

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { integerSetting, listSetting, parseEnv } from '../common/env.ts';
+import { integerSetting, kafkaSettings, parseEnv } from '../common/env.ts';
 
 const notifierEnv = z.object({
-  KAFKA_BROKERS: listSetting('127.0.0.1:9092'),
+  ...kafkaSettings,
   DISCORD_WEBHOOK_URL: z
     .url({
       protocol: /^https?$/,

@@ -2,6 +2,7 @@ import { Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { backoffDelay, retryUntilDone, untilAvailable } from '../common/backoff.ts';
+import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../common/cli.ts';
 import { serveMetrics } from '../common/http.ts';
 import { createKafka, ensureTopics, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
 import { deadLetter, type OutputRecord, type SourceRecord } from '../common/records.ts';
@@ -11,35 +12,28 @@ import {
   parseHarmonyAlert,
   type HarmonyAlert,
 } from '../schemas/harmony.ts';
-import { loadNotifierConfig, type NotifierConfig } from './config.ts';
+import { loadNotifierConfig } from './config.ts';
 import { toDiscordMessage } from './discord.ts';
 import { createNotifierMetrics, statusClass } from './metrics.ts';
 import { postOnce } from './webhook.ts';
 
 const log: Logger = pino({ name: 'notifier' }, pino.destination(2));
 
-let config: NotifierConfig;
-try {
-  config = loadNotifierConfig();
-} catch (error) {
-  console.error(`notifier: ${(error as Error).message}`);
-  process.exit(2);
-}
+const config = await Promise.resolve()
+  .then(() => loadNotifierConfig())
+  .catch(exitWithMessage('notifier', BAD_USAGE_EXIT_CODE));
 
 const HEARTBEAT_SLICE_MS = 200;
 const alertsTopic = `${config.topicPrefix}${HARMONY_ALERTS_TOPIC}`;
 const deadLetterTopic = `${config.topicPrefix}${HARMONY_ALERTS_DLQ_TOPIC}`;
 const metrics = createNotifierMetrics();
 let ready = false;
-const server = await serveMetrics(
-  metrics.registry,
-  config.metricsHost,
-  config.metricsPort,
-  () => ready,
-).catch((error: unknown) => {
-  console.error(`notifier: ${(error as Error).message} (see NOTIFIER_METRICS_PORT)`);
-  process.exit(1);
-});
+const server = await serveMetrics(metrics.registry, {
+  host: config.metricsHost,
+  port: config.metricsPort,
+  portSetting: 'NOTIFIER_METRICS_PORT',
+  isReady: () => ready,
+}).catch(exitWithMessage('notifier', 1));
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
 
 const kafka = createKafka(config.kafkaBrokers, `notifier-${config.instanceId}`, log);

@@ -1,15 +1,10 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { integerSetting, listSetting, parseEnv } from '../common/env.ts';
+import { cassandraSettings, integerSetting, kafkaSettings, parseEnv } from '../common/env.ts';
 
 const processorEnv = z.object({
-  KAFKA_BROKERS: listSetting('127.0.0.1:9092'),
-  CASSANDRA_CONTACT_POINTS: listSetting('127.0.0.1:9042'),
-  CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
-  CASSANDRA_KEYSPACE: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a lowercase CQL identifier')
-    .default('harmony'),
+  ...kafkaSettings,
+  ...cassandraSettings,
   PROCESSOR_GROUP_ID: z.string().min(1).default('processor'),
   PROCESSOR_INSTANCE_ID: z.string().min(1).default(os.hostname()),
   PROCESSOR_BATCH_MAX_RECORDS: integerSetting(500, 1, 100_000),

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { HARMONY_ALERTS_TOPIC } from '../schemas/harmony.ts';
 import { CassandraStore } from '../common/cassandra.ts';
+import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../common/cli.ts';
 import { serveMetrics } from '../common/http.ts';
 import { untilAvailable } from '../common/backoff.ts';
 import { createKafka, ensureTopics, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
@@ -18,26 +19,19 @@ const schemaFile = path.resolve(
   '../provisioning/cassandra/harmony.cql',
 );
 
-let config;
-try {
-  config = loadProcessorConfig();
-} catch (error) {
-  console.error(`processor: ${(error as Error).message}`);
-  process.exit(2);
-}
+const config = await Promise.resolve()
+  .then(() => loadProcessorConfig())
+  .catch(exitWithMessage('processor', BAD_USAGE_EXIT_CODE));
 
 const metrics = createProcessorMetrics();
 const pipeline = createHarmonyPipeline(metrics.registry, config.topicPrefix);
 let ready = false;
-const server = await serveMetrics(
-  metrics.registry,
-  config.metricsHost,
-  config.metricsPort,
-  () => ready,
-).catch((error: unknown) => {
-  console.error(`processor: ${(error as Error).message} (see PROCESSOR_METRICS_PORT)`);
-  process.exit(1);
-});
+const server = await serveMetrics(metrics.registry, {
+  host: config.metricsHost,
+  port: config.metricsPort,
+  portSetting: 'PROCESSOR_METRICS_PORT',
+  isReady: () => ready,
+}).catch(exitWithMessage('processor', 1));
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
 
 const kafka = createKafka(config.kafkaBrokers, `processor-${config.instanceId}`, log);
