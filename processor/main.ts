@@ -8,7 +8,7 @@ import { serveMetrics } from '../common/http.ts';
 import { untilAvailable } from '../common/backoff.ts';
 import { createKafka, ensureTopics, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
 import { loadProcessorConfig } from './config.ts';
-import { createConsumer, createTransactionalProducer } from './kafka.ts';
+import { PartitionProducers, createConsumer } from './kafka.ts';
 import { createProcessorMetrics } from './metrics.ts';
 import { createHarmonyPipeline } from './pipelines/harmony.ts';
 import { runPipeline } from './runtime.ts';
@@ -41,10 +41,7 @@ const store = new CassandraStore({
   localDataCenter: config.cassandraLocalDc,
   keyspace: config.keyspace,
 });
-const producer = createTransactionalProducer(
-  kafka,
-  `${config.groupId}-${pipeline.name}-${config.instanceId}`,
-);
+const producers = new PartitionProducers(kafka, admin, config.groupId, `${config.groupId}-${pipeline.name}`);
 const consumer = createConsumer(kafka, config.groupId, config.batchMaxWaitMs, config.sessionTimeoutMs);
 
 await untilAvailable(
@@ -67,14 +64,7 @@ await untilAvailable(
   },
   log,
 );
-await untilAvailable(
-  'kafka clients',
-  async () => {
-    await producer.connect();
-    await consumer.connect();
-  },
-  log,
-);
+await untilAvailable('kafka consumer', () => consumer.connect(), log);
 
 const lagTimer = trackConsumerLag(admin, config.groupId, pipeline.sourceTopic, metrics.consumerLag, log);
 
@@ -85,7 +75,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'finishing the current batch, then stopping');
   clearInterval(lagTimer);
   await consumer.disconnect();
-  await producer.disconnect();
+  await producers.releaseAll();
   await admin.disconnect();
   await store.shutdown();
   server.close();
@@ -97,7 +87,7 @@ exitWhenConsumerStops(consumer, log, stop.signal);
 
 await runPipeline(pipeline, {
   consumer,
-  producer,
+  producers,
   store,
   metrics,
   log,

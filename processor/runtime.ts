@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, Producer } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retryUntilDone } from '../common/backoff.ts';
 import type { CassandraStore } from '../common/cassandra.ts';
-import { commitTransaction } from './kafka.ts';
+import { commitTransaction, isFenced, type PartitionProducers } from './kafka.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import type { SourceRecord } from '../common/records.ts';
 import { runMicroBatch, type StreamPipeline } from './pipeline.ts';
 
 export interface RuntimeDeps {
   consumer: Consumer;
-  producer: Producer;
+  producers: PartitionProducers;
   store: CassandraStore;
   metrics: ProcessorMetrics;
   log: Logger;
@@ -28,12 +28,12 @@ const HEARTBEAT_SLICE_MS = 200;
  * Retries until the sink accepts the write. Consumption of this partition is held meanwhile,
  * so nothing more is fetched into memory; the group heartbeat keeps the partition ours.
  */
-function untilWritten(
+function untilWritten<T>(
   sink: 'cassandra' | 'kafka',
-  write: () => Promise<void>,
+  write: () => Promise<T>,
   { metrics, log, stop }: RuntimeDeps,
   heartbeat: () => Promise<void>,
-): Promise<void> {
+): Promise<T> {
   return retryUntilDone(write, {
     onFailure(error, attempt) {
       metrics.writeErrors.inc({ sink });
@@ -58,7 +58,7 @@ function untilWritten(
 
 /** Consumes the pipeline's source topic in micro-batches until the consumer is stopped. */
 export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: RuntimeDeps): Promise<void> {
-  const { consumer, producer, store, metrics, groupId, batchMaxRecords, lateAfterMs } = deps;
+  const { consumer, producers, store, metrics, log, groupId, batchMaxRecords, lateAfterMs } = deps;
   await consumer.subscribe({ topic: pipeline.sourceTopic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -88,17 +88,51 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
 
         const lastOffset = messages[messages.length - 1]!.offset;
         const nextOffset = (BigInt(lastOffset) + 1n).toString();
-        await untilWritten(
+        const commit = await untilWritten(
           'kafka',
-          () =>
-            commitTransaction(producer, groupId, result.outputs, {
-              topic: batch.topic,
-              partition: batch.partition,
-              nextOffset,
-            }),
+          async (): Promise<{ done: true } | { done: false; resumeFrom?: string }> => {
+            // The group gave the partition away: its new owner redoes this chunk.
+            if (isStale()) return { done: false };
+            const claim = await producers.claim(batch.topic, batch.partition);
+            if (claim.resumeFrom === nextOffset) return { done: true };
+            if (claim.resumeFrom !== undefined && claim.resumeFrom !== messages[0]!.offset) {
+              return { done: false, resumeFrom: claim.resumeFrom };
+            }
+            try {
+              await commitTransaction(claim.producer, groupId, result.outputs, {
+                topic: batch.topic,
+                partition: batch.partition,
+                nextOffset,
+              });
+              return { done: true };
+            } catch (error) {
+              // A failed transaction leaves a kafkajs producer unusable: a retry claims the
+              // partition again with a new one. Fenced, this instance is no longer the partition's
+              // owner: it leaves the chunk to the one that is, and claims again only when kafkajs
+              // hands it another batch of the partition.
+              await producers.release(batch.topic, batch.partition);
+              if (!isFenced(error)) throw error;
+              log.warn(
+                { topic: batch.topic, partition: batch.partition },
+                'fenced: another instance has claimed the partition; leaving this chunk to it',
+              );
+              return { done: false };
+            }
+          },
           deps,
           heartbeat,
         );
+        if (!commit.done) {
+          // Another owner committed this partition up to elsewhere: carry on from there.
+          if (commit.resumeFrom !== undefined) {
+            log.warn(
+              { topic: batch.topic, partition: batch.partition, offset: commit.resumeFrom },
+              'partition committed elsewhere since this batch was fetched; resuming from its committed offset',
+            );
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: commit.resumeFrom });
+          }
+          return;
+        }
         // The offsets are committed in the transaction; this only moves the consumer's own position.
         resolveOffset(lastOffset);
         metrics.records.inc({ topic: batch.topic, outcome: 'accepted' }, result.accepted.length - late);

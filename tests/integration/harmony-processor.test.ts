@@ -103,6 +103,38 @@ test('killed with SIGKILL three times mid-run and restarted: the same reports an
   await new Promise((resolve) => last.once('exit', resolve));
 }, 420_000);
 
+test('two instances share the partitions; one frozen past its session, then thawed mid-chunk: still exactly once', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const sent = generateReports(`${prefix}drone.reports`, 4000, 17);
+  const instance = (id: string, port: number) =>
+    startProcessor(prefix, keyspace, port, 200, {
+      PROCESSOR_INSTANCE_ID: id,
+      PROCESSOR_SESSION_TIMEOUT_MS: '6000',
+    });
+  const frozen = instance('a', 19486);
+  await waitFor(
+    () => storedReportIds(keyspace),
+    (stored) => stored.length > 100,
+    90_000,
+  );
+  const other = instance('b', 19487);
+  const storedWhenJoined = (await storedReportIds(keyspace)).length;
+  await waitFor(
+    () => storedReportIds(keyspace),
+    (stored) => stored.length > storedWhenJoined + 400,
+    90_000,
+  );
+  // Frozen, most likely in the middle of a chunk: its session expires and the other instance
+  // takes its partitions from their committed offsets. Thawed, it finishes the chunk in hand
+  // and tries to commit it, offsets and alerts of records the other instance has processed too.
+  frozen.kill('SIGSTOP');
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  frozen.kill('SIGCONT');
+  await expectExactlyTheSentFacts(prefix, keyspace, sent);
+  expect(await stopGracefully(frozen)).toBe(0);
+  expect(await stopGracefully(other)).toBe(0);
+}, 300_000);
+
 test('500 malformed messages of varied kinds: all in the DLQ with reasons, the good ones around them stored', async () => {
   const { prefix, keyspace } = isolatedRun();
   const good = generateReports(`${prefix}drone.reports`, 300, 11);

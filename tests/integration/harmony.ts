@@ -116,6 +116,7 @@ export function startProcessor(
   keyspace: string,
   metricsPort: number,
   batchMaxRecords = 500,
+  settings: Record<string, string> = {},
 ): ChildProcess {
   return startProgram(
     'processor/main.ts',
@@ -126,8 +127,11 @@ export function startProcessor(
       PROCESSOR_INSTANCE_ID: 'test',
       PROCESSOR_METRICS_PORT: String(metricsPort),
       PROCESSOR_BATCH_MAX_RECORDS: String(batchMaxRecords),
+      ...settings,
     },
-    'processor.log',
+    settings.PROCESSOR_INSTANCE_ID === undefined
+      ? 'processor.log'
+      : `processor-${settings.PROCESSOR_INSTANCE_ID}.log`,
   );
 }
 

@@ -4,6 +4,7 @@ import { loadProcessorConfig } from '../../processor/config.ts';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
 import { DEAD_LETTER_PAYLOAD_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
 import { runMicroBatch, type StreamPipeline } from '../../processor/pipeline.ts';
+import { isFenced } from '../../processor/kafka.ts';
 
 interface Reading {
   id: string;
@@ -112,4 +113,23 @@ test('processor config: defaults, and a bad value named in one line', () => {
   expect(() => loadProcessorConfig({ CASSANDRA_KEYSPACE: 'Bad-Name' })).toThrow(
     /^invalid CASSANDRA_KEYSPACE: /,
   );
+});
+
+test('a fenced producer is told apart from failures a retry can mend, also when kafkajs wraps it', async () => {
+  const { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } = await import('kafkajs');
+  const protocolError = (type: string) =>
+    Object.assign(new KafkaJSProtocolError('from the broker'), { type });
+  expect(isFenced(protocolError('INVALID_PRODUCER_EPOCH'))).toBe(true);
+  expect(isFenced(protocolError('PRODUCER_FENCED'))).toBe(true);
+  expect(
+    isFenced(
+      new KafkaJSNumberOfRetriesExceeded(protocolError('INVALID_PRODUCER_EPOCH'), {
+        retryCount: 5,
+        retryTime: 900,
+      }),
+    ),
+  ).toBe(true);
+  expect(isFenced(protocolError('CONCURRENT_TRANSACTIONS'))).toBe(false);
+  expect(isFenced(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))).toBe(false);
+  expect(isFenced('INVALID_PRODUCER_EPOCH')).toBe(false);
 });
