@@ -13,13 +13,13 @@ import {
   generateReports,
   isDistressed,
   isolatedRun,
-  kafka,
   metricsText,
   programLog,
   startProcessor,
   startProgram,
   storedReportIds,
   waitFor,
+  testProducer,
 } from './harmony.ts';
 import { fileSdDirectory, promQuery, uniqueName } from './services.ts';
 
@@ -122,7 +122,7 @@ function calmAndDistressed(count: number) {
 }
 
 async function produce(reports: DroneReport[]) {
-  const producer = kafka.producer();
+  const producer = testProducer();
   await producer.connect();
   for (let first = 0; first < reports.length; first += 500) {
     await producer.send({

@@ -9,13 +9,13 @@ import {
   generateReports,
   isDistressed,
   isolatedRun,
-  kafka,
   metricsText,
   programLog,
   startProcessor,
   startProgram,
   stopGracefully,
   waitFor,
+  testProducer,
 } from './harmony.ts';
 import { uniqueName } from './services.ts';
 
@@ -69,7 +69,7 @@ beforeAll(async () => {
   const processor = startProcessor(prefix, keyspace, 19514);
   await committedMessages(`${prefix}harmony.alerts`, distressed.length);
   await stopGracefully(processor);
-  const producer = kafka.producer();
+  const producer = testProducer();
   await producer.connect();
   await producer.send({
     topic: `${prefix}harmony.alerts`,

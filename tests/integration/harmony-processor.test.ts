@@ -7,12 +7,12 @@ import {
   generateReports,
   isDistressed,
   isolatedRun,
-  kafka,
   metricsText,
   startProcessor,
   stopGracefully,
   storedReportIds,
   waitFor,
+  testProducer,
 } from './harmony.ts';
 import { runServices } from './services.ts';
 
@@ -149,7 +149,7 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
     () => JSON.stringify({ ...valid, padding: 'x'.repeat(70_000) }),
     () => JSON.stringify([1, 2, 3]),
   ];
-  const producer = kafka.producer();
+  const producer = testProducer();
   await producer.connect();
   const badMessages = Array.from({ length: 500 }, (_, index) => ({
     key: `bad-${index}`,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
@@ -22,6 +22,19 @@ export const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 const running = new Set<ChildProcess>();
+
+/**
+ * A producer for what a test sends itself. Idempotent: kafkajs retries a whole request when one
+ * of its partitions fails (a leader not elected yet on a fresh broker), and without sequence
+ * numbers the partitions that had succeeded would get their messages twice.
+ */
+export function testProducer(): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
 
 beforeAll(async () => {
   await cassandraClient.connect();
