@@ -74,6 +74,8 @@ export function createConsumer(
 /** What a consumer needs to process one of its partitions: the producer that commits its work. */
 export interface PartitionClaim {
   producer: Producer;
+  /** True when this call took the partition over, fencing whoever held it before. */
+  claimed: boolean;
   /**
    * Set when the partition has just been claimed and a previous owner had committed offsets
    * for it: the offset where that owner's committed work ends, so where this owner must start.
@@ -102,7 +104,7 @@ export class PartitionProducers {
   async claim(topic: string, partition: number): Promise<PartitionClaim> {
     const key = `${topic}-${partition}`;
     const owned = this.producers.get(key);
-    if (owned !== undefined) return { producer: owned };
+    if (owned !== undefined) return { producer: owned, claimed: false };
     const producer = createTransactionalProducer(this.kafka, `${this.transactionalIdPrefix}-${key}`);
     try {
       await producer.connect();
@@ -117,7 +119,11 @@ export class PartitionProducers {
     const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
     const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset;
     this.producers.set(key, producer);
-    return { producer, ...(offset !== undefined && Number(offset) >= 0 && { resumeFrom: offset }) };
+    return {
+      producer,
+      claimed: true,
+      ...(offset !== undefined && Number(offset) >= 0 && { resumeFrom: offset }),
+    };
   }
 
   /** Forgets the producer of a partition that another owner has claimed since. */

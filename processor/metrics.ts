@@ -43,6 +43,18 @@ export function createProcessorMetrics() {
       labelNames: ['sink'] as const,
       registers,
     }),
+    partitionClaims: new Counter({
+      name: 'processor_partition_claims_total',
+      help: 'Partitions this instance took over, by source topic; each claim fences the previous owner.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    fencedCommits: new Counter({
+      name: 'processor_fenced_commits_total',
+      help: 'Commits refused because another instance had claimed the partition; its new owner redoes them.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
     paused: new Gauge({
       name: 'processor_paused',
       help: '1 while the processor is backing off because a sink is failing.',

@@ -59,6 +59,9 @@ function untilWritten<T>(
 /** Consumes the pipeline's source topic in micro-batches until the consumer is stopped. */
 export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: RuntimeDeps): Promise<void> {
   const { consumer, producers, store, metrics, log, groupId, batchMaxRecords, lateAfterMs } = deps;
+  for (const counter of [metrics.partitionClaims, metrics.fencedCommits]) {
+    counter.inc({ topic: pipeline.sourceTopic }, 0);
+  }
   await consumer.subscribe({ topic: pipeline.sourceTopic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -94,6 +97,7 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
             // The group gave the partition away: its new owner redoes this chunk.
             if (isStale()) return { done: false };
             const claim = await producers.claim(batch.topic, batch.partition);
+            if (claim.claimed) metrics.partitionClaims.inc({ topic: batch.topic });
             if (claim.resumeFrom === nextOffset) return { done: true };
             if (claim.resumeFrom !== undefined && claim.resumeFrom !== messages[0]!.offset) {
               return { done: false, resumeFrom: claim.resumeFrom };
@@ -112,6 +116,7 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
               // hands it another batch of the partition.
               await producers.release(batch.topic, batch.partition);
               if (!isFenced(error)) throw error;
+              metrics.fencedCommits.inc({ topic: batch.topic });
               log.warn(
                 { topic: batch.topic, partition: batch.partition },
                 'fenced: another instance has claimed the partition; leaving this chunk to it',

@@ -132,6 +132,19 @@ export const pipelineHealth = dashboard(
     ),
     panel(
       'timeseries',
+      'Partition claims and fenced commits (5 min)',
+      [
+        prometheus(
+          'sum by (topic) (increase(processor_partition_claims_total[5m]))',
+          'claims {{topic}}',
+          'A',
+        ),
+        prometheus('sum by (topic) (increase(processor_fenced_commits_total[5m]))', 'fenced {{topic}}', 'B'),
+      ],
+      { width: 8, defaults: { unit: 'short', min: 0, decimals: 0 } },
+    ),
+    panel(
+      'timeseries',
       'Discord webhook requests/s by status',
       [prometheus('sum by (status) (rate(notifier_webhook_requests_total[$__rate_interval]))', '{{status}}')],
       { width: 8, defaults: { unit: 'reqps', min: 0 } },

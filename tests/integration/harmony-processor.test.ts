@@ -64,6 +64,13 @@ test('generate --count 2000 --seed 7: every report of the file stored once, one 
     expect(sample('processor_consumer_lag', { topic, partition })).toBe(0);
   }
   expect(sample('processor_paused')).toBe(0);
+  // One instance alone claims each of the three partitions (again after a failed commit, if
+  // any), and nobody fences it.
+  expect(sample('processor_partition_claims_total', { topic })).toBeGreaterThanOrEqual(3);
+  expect(sample('processor_partition_claims_total', { topic })).toBeLessThanOrEqual(
+    3 + sample('processor_write_errors_total', { sink: 'kafka' })!,
+  );
+  expect(sample('processor_fenced_commits_total', { topic })).toBe(0);
   expect(sample('harmony_alerts_total')).toBe(sent.filter(isDistressed).length);
   expect(sample('harmony_score_count')).toBe(scores.length);
   expect(sample('harmony_score_sum')).toBeCloseTo(
