@@ -72,7 +72,7 @@ export function trackConsumerLag(
 /**
  * kafkajs restarts a consumer after retriable failures by itself; after any other it stops
  * consuming for good while the process lives on, still answering /healthz. Exiting instead
- * lets the supervisor (compose's restart policy, systemd, npm start's operator) restart it.
+ * lets a supervisor (compose's restart policy, systemd) restart it.
  */
 export function exitWhenConsumerStops(consumer: Consumer, log: Logger, stopping: AbortSignal): void {
   consumer.on(consumer.events.CRASH, ({ payload }) => {

@@ -21,8 +21,12 @@ export function stopRegisteredPrograms(): number {
   for (const pid of fs.readFileSync(registry, 'utf8').split('\n').filter(Boolean).map(Number)) {
     // A pid may have been reused since: only a process working in this checkout is ours.
     if (workingDirectory(pid) !== projectRoot) continue;
-    process.kill(pid, 'SIGKILL');
-    stopped += 1;
+    try {
+      process.kill(pid, 'SIGKILL');
+      stopped += 1;
+    } catch {
+      // It exited between the check and the kill: nothing left to stop.
+    }
   }
   fs.rmSync(registry, { force: true });
   return stopped;
