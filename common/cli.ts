@@ -20,8 +20,7 @@ export async function runCli(program: Command, prefix: string, { exitWhenDone = 
       const shownOnRequest = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
       process.exit(shownOnRequest ? 0 : BAD_USAGE_EXIT_CODE);
     }
-    process.stderr.write(`${prefix}: ${(error as Error).message}\n`);
-    process.exit(error instanceof UsageError ? BAD_USAGE_EXIT_CODE : 1);
+    exitWithMessage(prefix, error instanceof UsageError ? BAD_USAGE_EXIT_CODE : 1)(error);
   }
 }
 

@@ -31,6 +31,20 @@ export async function ensureTopics(admin: Admin, topics: string[], numPartitions
   });
 }
 
+/** The group's committed offset of each partition of the topic that has one. */
+export async function committedOffsets(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, string>> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return new Map(
+    (committed?.partitions ?? [])
+      .filter(({ offset }) => Number(offset) >= 0)
+      .map(({ partition, offset }) => [partition, offset]),
+  );
+}
+
 /** Records between each partition's committed offset and its end. */
 export async function consumerLag(
   admin: Admin,
@@ -39,15 +53,12 @@ export async function consumerLag(
 ): Promise<{ partition: number; lag: number }[]> {
   const [ends, committed] = await Promise.all([
     admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
+    committedOffsets(admin, groupId, topic),
   ]);
-  const committedOf = new Map(
-    (committed[0]?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]),
-  );
-  return ends.map(({ partition, high, low }) => {
-    const position = committedOf.get(partition) ?? -1;
-    return { partition, lag: Number(high) - (position >= 0 ? position : Number(low)) };
-  });
+  return ends.map(({ partition, high, low }) => ({
+    partition,
+    lag: Number(high) - Number(committed.get(partition) ?? low),
+  }));
 }
 
 const LAG_INTERVAL_MS = 5000;

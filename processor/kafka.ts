@@ -1,4 +1,5 @@
 import { Partitioners, type Admin, type Kafka, type Consumer, type Producer } from 'kafkajs';
+import { committedOffsets } from '../common/kafka.ts';
 import type { OutputRecord } from '../common/records.ts';
 
 /** A transactional producer: outputs and consumed offsets commit together or not at all. */
@@ -116,14 +117,9 @@ export class PartitionProducers {
       throw error;
     }
     // Only now is the previous owner's last transaction settled, and the committed offset final.
-    const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
-    const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset;
+    const resumeFrom = (await committedOffsets(this.admin, this.groupId, topic)).get(partition);
     this.producers.set(key, producer);
-    return {
-      producer,
-      claimed: true,
-      ...(offset !== undefined && Number(offset) >= 0 && { resumeFrom: offset }),
-    };
+    return { producer, claimed: true, ...(resumeFrom !== undefined && { resumeFrom }) };
   }
 
   /** Forgets the producer of a partition that another owner has claimed since. */

@@ -5,7 +5,7 @@ import { retryUntilDone } from '../common/backoff.ts';
 import type { CassandraStore } from '../common/cassandra.ts';
 import { commitTransaction, isFenced, type PartitionProducers } from './kafka.ts';
 import type { ProcessorMetrics } from './metrics.ts';
-import type { SourceRecord } from '../common/records.ts';
+import type { OutputRecord, SourceRecord } from '../common/records.ts';
 import { runMicroBatch, type StreamPipeline } from './pipeline.ts';
 
 export interface RuntimeDeps {
@@ -56,9 +56,57 @@ function untilWritten<T>(
   });
 }
 
+interface Chunk {
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  /** The offset after the chunk's last record: what its commit records as consumed. */
+  nextOffset: string;
+  outputs: OutputRecord[];
+}
+
+type ChunkCommit = { done: true } | { done: false; resumeFrom?: string };
+
+/**
+ * Commits a chunk's outputs and offsets in one transaction of its partition's producer, claiming
+ * the partition first when this instance does not hold it yet. Not done when the partition has
+ * gone to another owner, or when its committed offset is elsewhere than where the chunk starts
+ * (`resumeFrom`: where to carry on).
+ */
+async function commitChunk(
+  { producers, metrics, log, groupId }: RuntimeDeps,
+  isStale: () => boolean,
+  { topic, partition, firstOffset, nextOffset, outputs }: Chunk,
+): Promise<ChunkCommit> {
+  // The group gave the partition away: its new owner redoes this chunk.
+  if (isStale()) return { done: false };
+  const claim = await producers.claim(topic, partition);
+  if (claim.claimed) metrics.partitionClaims.inc({ topic });
+  if (claim.resumeFrom === nextOffset) return { done: true };
+  if (claim.resumeFrom !== undefined && claim.resumeFrom !== firstOffset) {
+    return { done: false, resumeFrom: claim.resumeFrom };
+  }
+  try {
+    await commitTransaction(claim.producer, groupId, outputs, { topic, partition, nextOffset });
+    return { done: true };
+  } catch (error) {
+    // A failed transaction leaves a kafkajs producer unusable: a retry claims the partition again
+    // with a new one. Fenced, this instance is no longer the partition's owner: it leaves the
+    // chunk to the one that is, and claims again only when kafkajs hands it another batch of it.
+    await producers.release(topic, partition);
+    if (!isFenced(error)) throw error;
+    metrics.fencedCommits.inc({ topic });
+    log.warn(
+      { topic, partition },
+      'fenced: another instance has claimed the partition; leaving this chunk to it',
+    );
+    return { done: false };
+  }
+}
+
 /** Consumes the pipeline's source topic in micro-batches until the consumer is stopped. */
 export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: RuntimeDeps): Promise<void> {
-  const { consumer, producers, store, metrics, log, groupId, batchMaxRecords, lateAfterMs } = deps;
+  const { consumer, store, metrics, log, batchMaxRecords, lateAfterMs } = deps;
   for (const counter of [metrics.partitionClaims, metrics.fencedCommits]) {
     counter.inc({ topic: pipeline.sourceTopic }, 0);
   }
@@ -93,37 +141,14 @@ export async function runPipeline<Fact>(pipeline: StreamPipeline<Fact>, deps: Ru
         const nextOffset = (BigInt(lastOffset) + 1n).toString();
         const commit = await untilWritten(
           'kafka',
-          async (): Promise<{ done: true } | { done: false; resumeFrom?: string }> => {
-            // The group gave the partition away: its new owner redoes this chunk.
-            if (isStale()) return { done: false };
-            const claim = await producers.claim(batch.topic, batch.partition);
-            if (claim.claimed) metrics.partitionClaims.inc({ topic: batch.topic });
-            if (claim.resumeFrom === nextOffset) return { done: true };
-            if (claim.resumeFrom !== undefined && claim.resumeFrom !== messages[0]!.offset) {
-              return { done: false, resumeFrom: claim.resumeFrom };
-            }
-            try {
-              await commitTransaction(claim.producer, groupId, result.outputs, {
-                topic: batch.topic,
-                partition: batch.partition,
-                nextOffset,
-              });
-              return { done: true };
-            } catch (error) {
-              // A failed transaction leaves a kafkajs producer unusable: a retry claims the
-              // partition again with a new one. Fenced, this instance is no longer the partition's
-              // owner: it leaves the chunk to the one that is, and claims again only when kafkajs
-              // hands it another batch of the partition.
-              await producers.release(batch.topic, batch.partition);
-              if (!isFenced(error)) throw error;
-              metrics.fencedCommits.inc({ topic: batch.topic });
-              log.warn(
-                { topic: batch.topic, partition: batch.partition },
-                'fenced: another instance has claimed the partition; leaving this chunk to it',
-              );
-              return { done: false };
-            }
-          },
+          () =>
+            commitChunk(deps, isStale, {
+              topic: batch.topic,
+              partition: batch.partition,
+              firstOffset: messages[0]!.offset,
+              nextOffset,
+              outputs: result.outputs,
+            }),
           deps,
           heartbeat,
         );
