@@ -24,12 +24,31 @@ export const kafkaSettings = {
   KAFKA_BROKERS: listSetting('127.0.0.1:9092'),
 };
 
-/** Where Cassandra is and which keyspace: shared by every program that reads or writes it. */
+/** A keyspace name setting: a lowercase CQL identifier. */
+export const keyspaceSetting = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a lowercase CQL identifier')
+    .default(fallback);
+
+/**
+ * Where Cassandra is and which keyspace each stream writes: shared by every program that reads
+ * or writes it. Each stream has a keyspace of its own, named after it unless set.
+ */
 export const cassandraSettings = {
   CASSANDRA_CONTACT_POINTS: listSetting('127.0.0.1:9042'),
   CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
-  CASSANDRA_KEYSPACE: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a lowercase CQL identifier')
-    .default('harmony'),
+  /** Harmony's keyspace (stream 1). */
+  CASSANDRA_KEYSPACE: keyspaceSetting('harmony'),
+  CASSANDRA_KEYSPACE_TRAFFIC: keyspaceSetting('traffic'),
 };
+
+/** The keyspace the settings give a stream, by the keyspace name its schema file uses. */
+export function streamKeyspace(
+  settings: { CASSANDRA_KEYSPACE: string; CASSANDRA_KEYSPACE_TRAFFIC: string },
+  schemaKeyspace: string,
+): string {
+  if (schemaKeyspace === 'harmony') return settings.CASSANDRA_KEYSPACE;
+  if (schemaKeyspace === 'traffic') return settings.CASSANDRA_KEYSPACE_TRAFFIC;
+  throw new Error(`no keyspace setting for stream '${schemaKeyspace}'`);
+}

@@ -10,8 +10,10 @@ export interface SourceRecord {
 
 export interface OutputRecord {
   topic: string;
+  /** Set where the partition is not the key's: a changelog partition follows its source partition. */
+  partition?: number;
   key: string | null;
-  value: string;
+  value: string | null;
 }
 
 export interface Rejection {

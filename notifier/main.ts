@@ -136,7 +136,13 @@ if (config.webhookUrl === undefined) {
   log.warn('DISCORD_WEBHOOK_URL is not set: alerts are logged here instead of posted');
 }
 
-const lagTimer = trackConsumerLag(admin, config.groupId, alertsTopic, metrics.consumerLag, log);
+const lagTimer = trackConsumerLag(
+  admin,
+  config.groupId,
+  alertsTopic,
+  (labels, lag) => metrics.consumerLag.set(labels, lag),
+  log,
+);
 
 async function shutdown(signal: string): Promise<void> {
   if (stop.signal.aborted) return;
@@ -171,15 +177,15 @@ await consumer.run({
       await keep(deadLetter(deadLetterTopic, { record, reason: parsed.reason }), heartbeat);
     } else if (config.webhookUrl === undefined) {
       metrics.alerts.inc({ outcome: 'logged' });
-      log.info({ alert: parsed.alert }, 'alert');
+      log.info({ alert: parsed.value }, 'alert');
     } else {
-      const delivery = await post(config.webhookUrl, parsed.alert, heartbeat);
+      const delivery = await post(config.webhookUrl, parsed.value, heartbeat);
       if (delivery.posted) {
         metrics.alerts.inc({ outcome: 'posted' });
-        metrics.eventToPost.observe(Math.max(0, (Date.now() - Date.parse(parsed.alert.event_time)) / 1000));
+        metrics.eventToPost.observe(Math.max(0, (Date.now() - Date.parse(parsed.value.event_time)) / 1000));
       } else {
         metrics.alerts.inc({ outcome: 'rejected' });
-        log.error({ alert: parsed.alert.alert_id, reason: delivery.reason }, 'discord refused the alert');
+        log.error({ alert: parsed.value.alert_id, reason: delivery.reason }, 'discord refused the alert');
         await keep(deadLetter(deadLetterTopic, { record, reason: delivery.reason }), heartbeat);
       }
     }

@@ -1,20 +1,35 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { cassandraSettings, integerSetting, kafkaSettings, parseEnv } from '../common/env.ts';
+import { UsageError } from '../common/cli.ts';
+import { cassandraSettings, integerSetting, kafkaSettings, parseEnv, streamKeyspace } from '../common/env.ts';
 
 const processorEnv = z.object({
   ...kafkaSettings,
   ...cassandraSettings,
+  PROCESSOR_PIPELINES: z.string().optional(),
   PROCESSOR_GROUP_ID: z.string().min(1).default('processor'),
   PROCESSOR_INSTANCE_ID: z.string().min(1).default(os.hostname()),
-  PROCESSOR_BATCH_MAX_RECORDS: integerSetting(500, 1, 100_000),
+  PROCESSOR_BATCH_MAX_RECORDS: integerSetting(5000, 1, 100_000),
   PROCESSOR_BATCH_MAX_WAIT_MS: integerSetting(500, 10, 60_000),
+  PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: integerSetting(2 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+  PROCESSOR_PARTITIONS_CONCURRENTLY: integerSetting(3, 1, 64),
   PROCESSOR_SESSION_TIMEOUT_MS: integerSetting(10_000, 6_000, 300_000),
   PROCESSOR_METRICS_HOST: z.string().default('127.0.0.1'),
   PROCESSOR_METRICS_PORT: integerSetting(9464, 0, 65_535),
   PROCESSOR_LATE_AFTER_SECONDS: integerSetting(3600, 1, 604_800),
   PROCESSOR_TOPIC_PREFIX: z.string().default(''),
 });
+
+/** `traffic,harmony` to the pipelines it names, each known; none named means every one. */
+export function parsePipelines(text: string | undefined, known: readonly string[]): string[] {
+  if (text === undefined || text.trim() === '') return [...known];
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0 || names.includes('')) {
+    throw new UsageError(`unknown pipeline '${unknown[0] ?? ''}': choose from ${known.join(', ')}`);
+  }
+  return [...new Set(names)];
+}
 
 /** The processor's settings, read from the environment and validated once at start. */
 export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -23,16 +38,22 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
     kafkaBrokers: settings.KAFKA_BROKERS,
     cassandraContactPoints: settings.CASSANDRA_CONTACT_POINTS,
     cassandraLocalDc: settings.CASSANDRA_LOCAL_DC,
-    keyspace: settings.CASSANDRA_KEYSPACE,
-    groupId: settings.PROCESSOR_GROUP_ID,
-    instanceId: settings.PROCESSOR_INSTANCE_ID,
-    batchMaxRecords: settings.PROCESSOR_BATCH_MAX_RECORDS,
-    batchMaxWaitMs: settings.PROCESSOR_BATCH_MAX_WAIT_MS,
-    sessionTimeoutMs: settings.PROCESSOR_SESSION_TIMEOUT_MS,
+    keyspaceFor: (schemaKeyspace: string) => streamKeyspace(settings, schemaKeyspace),
+    pipelines: settings.PROCESSOR_PIPELINES,
+    runtime: {
+      groupPrefix: settings.PROCESSOR_GROUP_ID,
+      topicPrefix: settings.PROCESSOR_TOPIC_PREFIX,
+      instanceId: settings.PROCESSOR_INSTANCE_ID,
+      batchMaxRecords: settings.PROCESSOR_BATCH_MAX_RECORDS,
+      batchMaxWaitMs: settings.PROCESSOR_BATCH_MAX_WAIT_MS,
+      fetchMaxBytesPerPartition: settings.PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION,
+      partitionsConcurrently: settings.PROCESSOR_PARTITIONS_CONCURRENTLY,
+      sessionTimeoutMs: settings.PROCESSOR_SESSION_TIMEOUT_MS,
+      lateAfterMs: settings.PROCESSOR_LATE_AFTER_SECONDS * 1000,
+    },
     metricsHost: settings.PROCESSOR_METRICS_HOST,
     metricsPort: settings.PROCESSOR_METRICS_PORT,
-    lateAfterMs: settings.PROCESSOR_LATE_AFTER_SECONDS * 1000,
-    topicPrefix: settings.PROCESSOR_TOPIC_PREFIX,
+    instanceId: settings.PROCESSOR_INSTANCE_ID,
   };
 }
 

@@ -1,30 +1,45 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
 import { pino } from 'pino';
-import { HARMONY_ALERTS_TOPIC } from '../schemas/harmony.ts';
 import { CassandraStore } from '../common/cassandra.ts';
 import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../common/cli.ts';
 import { serveMetrics } from '../common/http.ts';
 import { untilAvailable } from '../common/backoff.ts';
-import { createKafka, ensureTopics, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
-import { loadProcessorConfig } from './config.ts';
-import { PartitionProducers, createConsumer } from './kafka.ts';
+import { createKafka, exitWhenConsumerStops } from '../common/kafka.ts';
+import { loadProcessorConfig, parsePipelines } from './config.ts';
 import { createProcessorMetrics } from './metrics.ts';
-import { createHarmonyPipeline } from './pipelines/harmony.ts';
-import { runPipeline } from './runtime.ts';
+import { TopologyRunner } from './runtime/run-topology.ts';
+import { TOPOLOGIES } from './streams/index.ts';
 
 const log = pino({ name: 'processor' }, pino.destination(2));
-const schemaFile = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../provisioning/cassandra/harmony.cql',
-);
+
+const cli = new Command('processor')
+  .description('Runs stream topologies: Kafka in, Cassandra rows and Kafka records out, exactly once.')
+  .addOption(
+    new Option(
+      '--pipelines <names>',
+      `comma-separated pipelines to run (${Object.keys(TOPOLOGIES).join(', ')})`,
+    ).env('PROCESSOR_PIPELINES'),
+  )
+  .addHelpText('after', '\nEvery other setting is an environment variable: see the README table.')
+  .exitOverride()
+  .configureOutput({
+    writeErr: (text) => process.stderr.write(text.startsWith('error:') ? `processor: ${text}` : text),
+  });
+try {
+  cli.parse();
+} catch {
+  process.exit(cli.opts()['help'] === undefined ? BAD_USAGE_EXIT_CODE : 0);
+}
 
 const config = await Promise.resolve()
   .then(() => loadProcessorConfig())
   .catch(exitWithMessage('processor', BAD_USAGE_EXIT_CODE));
+const pipelines = await Promise.resolve()
+  .then(() => parsePipelines(cli.opts<{ pipelines?: string }>().pipelines, Object.keys(TOPOLOGIES)))
+  .catch(exitWithMessage('processor', BAD_USAGE_EXIT_CODE));
 
 const metrics = createProcessorMetrics();
-const pipeline = createHarmonyPipeline(metrics.registry, config.topicPrefix);
+const topologies = pipelines.map((name) => TOPOLOGIES[name]!(metrics.registry));
 let ready = false;
 const server = await serveMetrics(metrics.registry, {
   host: config.metricsHost,
@@ -32,69 +47,61 @@ const server = await serveMetrics(metrics.registry, {
   portSetting: 'PROCESSOR_METRICS_PORT',
   isReady: () => ready,
 }).catch(exitWithMessage('processor', 1));
-log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
+log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics`, pipelines }, 'serving metrics');
 
 const kafka = createKafka(config.kafkaBrokers, `processor-${config.instanceId}`, log);
 const admin = kafka.admin();
-const store = new CassandraStore({
-  contactPoints: config.cassandraContactPoints,
-  localDataCenter: config.cassandraLocalDc,
-  keyspace: config.keyspace,
-});
-const producers = new PartitionProducers(kafka, admin, config.groupId, `${config.groupId}-${pipeline.name}`);
-const consumer = createConsumer(kafka, config.groupId, config.batchMaxWaitMs, config.sessionTimeoutMs);
-
-await untilAvailable(
-  'kafka topics',
-  async () => {
-    await admin.connect();
-    await ensureTopics(admin, [
-      pipeline.sourceTopic,
-      pipeline.deadLetterTopic,
-      `${config.topicPrefix}${HARMONY_ALERTS_TOPIC}`,
-    ]);
-  },
-  log,
-);
-await untilAvailable(
-  'cassandra schema',
-  async () => {
-    await store.connect();
-    await store.applySchema(schemaFile, 'harmony');
-  },
-  log,
-);
-await untilAvailable('kafka consumer', () => consumer.connect(), log);
-
-const lagTimer = trackConsumerLag(admin, config.groupId, pipeline.sourceTopic, metrics.consumerLag, log);
-
 const stop = new AbortController();
+const runners = topologies.map((topology) => {
+  const store = new CassandraStore({
+    contactPoints: config.cassandraContactPoints,
+    localDataCenter: config.cassandraLocalDc,
+    keyspace: config.keyspaceFor(topology.schema.keyspace),
+  });
+  const runner = new TopologyRunner(topology, {
+    kafka,
+    admin,
+    store,
+    metrics,
+    log,
+    settings: config.runtime,
+    stop: stop.signal,
+  });
+  return { topology, store, runner };
+});
+
+await untilAvailable('kafka admin', () => admin.connect(), log);
+for (const { topology, store, runner } of runners) {
+  await untilAvailable(`${topology.name}: kafka topics`, () => runner.prepareTopics(), log);
+  await untilAvailable(
+    `${topology.name}: cassandra schema`,
+    async () => {
+      await store.connect();
+      await store.applySchema(topology.schema.file, topology.schema.keyspace);
+    },
+    log,
+  );
+  await untilAvailable(`${topology.name}: kafka consumer`, () => runner.connect(), log);
+}
+
 async function shutdown(signal: string): Promise<void> {
   if (stop.signal.aborted) return;
   stop.abort();
-  log.info({ signal }, 'finishing the current batch, then stopping');
-  clearInterval(lagTimer);
-  await consumer.disconnect();
-  await producers.releaseAll();
+  log.info({ signal }, 'finishing the current batches, then stopping');
+  for (const { runner, store } of runners) {
+    await runner.stop();
+    await store.shutdown();
+  }
   await admin.disconnect();
-  await store.shutdown();
   server.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
-exitWhenConsumerStops(consumer, log, stop.signal);
 
-await runPipeline(pipeline, {
-  consumer,
-  producers,
-  store,
-  metrics,
-  log,
-  groupId: config.groupId,
-  batchMaxRecords: config.batchMaxRecords,
-  lateAfterMs: config.lateAfterMs,
-  stop: stop.signal,
-});
+for (const { topology, runner } of runners) {
+  exitWhenConsumerStops(runner.consumer, log, stop.signal);
+  await runner.run();
+  log.info({ pipeline: topology.name, group: runner.groupId }, 'consuming');
+}
 ready = true;
-log.info({ topic: pipeline.sourceTopic, group: config.groupId }, 'consuming');

@@ -1,69 +1,110 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Every metric the processor serves; names follow Prometheus' <area>_<what>_<unit> rule. */
+/**
+ * Every metric the runtime serves; names follow Prometheus' <area>_<what>_<unit> rule. Each
+ * carries the pipeline, so two topologies reading one topic never share a series.
+ */
 export function createProcessorMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const metrics = {
+  return {
     registry,
     records: new Counter({
       name: 'processor_records_total',
-      help: 'Records consumed, by source topic and outcome (accepted, rejected, late).',
-      labelNames: ['topic', 'outcome'] as const,
+      help: 'Records consumed, by pipeline, source topic and outcome (accepted, rejected, late).',
+      labelNames: ['pipeline', 'topic', 'outcome'] as const,
       registers,
     }),
     deadLetters: new Counter({
       name: 'processor_dead_letters_total',
-      help: 'Records sent to a dead-letter topic, by source topic.',
-      labelNames: ['topic'] as const,
+      help: 'Records sent to a dead-letter topic, by pipeline and source topic.',
+      labelNames: ['pipeline', 'topic'] as const,
       registers,
     }),
     batchDuration: new Histogram({
       name: 'processor_batch_duration_seconds',
-      help: 'Time to process one micro-batch: decode, store, produce and commit.',
+      help: 'Time to process one micro-batch: decode, process, store, produce and commit.',
+      labelNames: ['pipeline'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
     consumerLag: new Gauge({
       name: 'processor_consumer_lag',
       help: 'Records between the committed position and the end of each partition.',
-      labelNames: ['topic', 'partition'] as const,
+      labelNames: ['pipeline', 'topic', 'partition'] as const,
       registers,
     }),
     eventToStore: new Histogram({
       name: 'processor_event_to_store_seconds',
-      help: 'Time from an event to its durable write in Cassandra.',
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      help: 'Time from an event (for a window: the middle of the window) to its durable write in Cassandra.',
+      labelNames: ['pipeline'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
     }),
     writeErrors: new Counter({
       name: 'processor_write_errors_total',
-      help: 'Failed attempts to write, by sink (cassandra, kafka); each is retried.',
-      labelNames: ['sink'] as const,
+      help: 'Failed attempts to write, by pipeline and sink (cassandra, kafka); each is retried.',
+      labelNames: ['pipeline', 'sink'] as const,
       registers,
     }),
     partitionClaims: new Counter({
       name: 'processor_partition_claims_total',
-      help: 'Partitions this instance took over, by source topic; each claim fences the previous owner.',
-      labelNames: ['topic'] as const,
+      help: 'Partitions this instance took over; each claim fences the previous owner and restores state.',
+      labelNames: ['pipeline', 'topic'] as const,
       registers,
     }),
     fencedCommits: new Counter({
       name: 'processor_fenced_commits_total',
       help: 'Commits refused because another instance had claimed the partition; its new owner redoes them.',
-      labelNames: ['topic'] as const,
+      labelNames: ['pipeline', 'topic'] as const,
       registers,
     }),
     paused: new Gauge({
       name: 'processor_paused',
-      help: '1 while the processor is backing off because a sink is failing.',
+      help: '1 while the pipeline is backing off because a sink is failing.',
+      labelNames: ['pipeline'] as const,
+      registers,
+    }),
+    stateRestore: new Histogram({
+      name: 'processor_state_restore_seconds',
+      help: "Time to rebuild a claimed partition's state from its changelog.",
+      labelNames: ['pipeline'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    stateRestoredRecords: new Counter({
+      name: 'processor_state_restored_records_total',
+      help: 'Changelog records read back to rebuild state after claiming partitions.',
+      labelNames: ['pipeline'] as const,
+      registers,
+    }),
+    stateEntries: new Gauge({
+      name: 'processor_state_entries',
+      help: 'Keyed state entries held in memory by the partitions this instance owns.',
+      labelNames: ['pipeline'] as const,
       registers,
     }),
   };
-  // Known label values start at zero, so rates and alerts see the series before the first error.
-  for (const sink of ['cassandra', 'kafka']) metrics.writeErrors.inc({ sink }, 0);
-  return metrics;
 }
 
 export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;
+
+/** Known label values start at zero, so rates and alerts see the series before the first event. */
+export function initialisePipelineSeries(
+  metrics: ProcessorMetrics,
+  pipeline: string,
+  sourceTopics: string[],
+): void {
+  for (const sink of ['cassandra', 'kafka']) metrics.writeErrors.inc({ pipeline, sink }, 0);
+  metrics.paused.set({ pipeline }, 0);
+  metrics.stateEntries.set({ pipeline }, 0);
+  metrics.stateRestoredRecords.inc({ pipeline }, 0);
+  for (const topic of sourceTopics) {
+    for (const outcome of ['accepted', 'rejected', 'late'])
+      metrics.records.inc({ pipeline, topic, outcome }, 0);
+    metrics.deadLetters.inc({ pipeline, topic }, 0);
+    metrics.partitionClaims.inc({ pipeline, topic }, 0);
+    metrics.fencedCommits.inc({ pipeline, topic }, 0);
+  }
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Result } from '../common/result.ts';
 
 export const DRONE_REPORTS_TOPIC = 'drone.reports';
 export const DRONE_REPORTS_DLQ_TOPIC = 'drone.reports.dlq';
@@ -46,10 +47,8 @@ export const droneReportSchema = z.object({
 export type PersonSeen = z.infer<typeof personSeen>;
 export type DroneReport = z.infer<typeof droneReportSchema>;
 
-type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
-
 /** JSON text checked against a schema; the reason names the first thing wrong, for a dead letter. */
-function decodeJson<T>(schema: z.ZodType<T>, text: string): Decoded<T> {
+function decodeJson<T>(schema: z.ZodType<T>, text: string): Result<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -63,16 +62,13 @@ function decodeJson<T>(schema: z.ZodType<T>, text: string): Decoded<T> {
   return { ok: false, reason: `invalid field ${where}: ${issue.message}` };
 }
 
-export type ParsedReport = { ok: true; report: DroneReport } | { ok: false; reason: string };
-
-export function parseDroneReport(bytes: Buffer | string | null): ParsedReport {
+export function parseDroneReport(bytes: Buffer | string | null): Result<DroneReport> {
   if (bytes === null) return { ok: false, reason: 'empty message: no value' };
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
   if (size > MAX_REPORT_BYTES) {
     return { ok: false, reason: `oversized message: ${size} bytes, at most ${MAX_REPORT_BYTES}` };
   }
-  const decoded = decodeJson(droneReportSchema, bytes.toString());
-  return decoded.ok ? { ok: true, report: decoded.value } : decoded;
+  return decodeJson(droneReportSchema, bytes.toString());
 }
 
 const personInAlert = z.object({
@@ -95,13 +91,10 @@ export const harmonyAlertSchema = z.object({
 export type PersonInAlert = z.infer<typeof personInAlert>;
 export type HarmonyAlert = z.infer<typeof harmonyAlertSchema>;
 
-export type ParsedAlert = { ok: true; alert: HarmonyAlert } | { ok: false; reason: string };
-
 /** Alerts come from our own processor, but a reader still checks them: a bad one is kept, not posted. */
-export function parseHarmonyAlert(bytes: Buffer | null): ParsedAlert {
+export function parseHarmonyAlert(bytes: Buffer | null): Result<HarmonyAlert> {
   if (bytes === null) return { ok: false, reason: 'empty message: no value' };
-  const decoded = decodeJson(harmonyAlertSchema, bytes.toString());
-  return decoded.ok ? { ok: true, alert: decoded.value } : decoded;
+  return decodeJson(harmonyAlertSchema, bytes.toString());
 }
 
 const inAlert = (person: PersonSeen): PersonInAlert => ({

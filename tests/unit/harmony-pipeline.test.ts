@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createHarmonyPipeline, harmonyRows, hourOf } from '../../processor/pipelines/harmony.ts';
+import { createHarmonyTopology, harmonyRows } from '../../processor/streams/harmony.ts';
+import { TopologyTestDriver } from '../../processor/dsl/driver.ts';
 import { Registry } from 'prom-client';
 import { parseDroneReport, toAlert, type DroneReport } from '../../schemas/harmony.ts';
 
@@ -29,7 +30,7 @@ const report: DroneReport = {
 
 describe('parseDroneReport', () => {
   test('a valid report is accepted as it is', () => {
-    expect(parseDroneReport(JSON.stringify(report))).toEqual({ ok: true, report });
+    expect(parseDroneReport(JSON.stringify(report))).toEqual({ ok: true, value: report });
   });
 
   test.each([
@@ -87,15 +88,25 @@ test('a report is stored as a report row, an hourly fact, one score row per pers
     low_count: 1,
     score_sum: 9.5,
   });
-  expect(hourOf(new Date('2026-11-22T10:59:59.999Z'))).toEqual(new Date('2026-11-22T10:00:00.000Z'));
 });
 
-test('the pipeline derives one alert record keyed by drone, on the prefixed alerts topic', () => {
-  const pipeline = createHarmonyPipeline(new Registry(), 'test.');
-  expect(pipeline.sourceTopic).toBe('test.drone.reports');
-  expect(pipeline.deadLetterTopic).toBe('test.drone.reports.dlq');
-  const derived = pipeline.derive(report);
-  expect(derived.map(({ topic, key }) => ({ topic, key }))).toEqual([
-    { topic: 'test.harmony.alerts', key: 'drone-7' },
+test('the topology stores every row of a report, alerts keyed by drone, and dead-letters a bad report', () => {
+  const topology = createHarmonyTopology(new Registry());
+  const driver = new TopologyTestDriver(topology);
+  const calm = { ...report, report_id: 'r-2', persons: [report.persons[1]!] };
+  driver.pipe('drone.reports', [
+    { key: 'drone-7', value: JSON.stringify(report) },
+    { key: 'drone-7', value: '{"report_id":' },
+    { key: 'drone-7', value: JSON.stringify(calm) },
   ]);
+  expect(driver.rows).toEqual([...harmonyRows(report), ...harmonyRows(calm)]);
+  expect(
+    driver.output('harmony.alerts').map(({ key, value }) => ({ key, value: JSON.parse(value!) })),
+  ).toEqual([{ key: 'drone-7', value: toAlert(report) }]);
+  const [letter] = driver.output('drone.reports.dlq');
+  expect(JSON.parse(letter!.value!)).toMatchObject({
+    reason: expect.stringMatching(/^invalid JSON/),
+    origin: { topic: 'drone.reports', partition: 0, offset: '1', key: 'drone-7' },
+  });
+  expect(driver.output('drone.reports.late')).toEqual([]);
 });

@@ -47,8 +47,8 @@ function reasonFor(message: unknown): string {
 describe('parseDroneReport', () => {
   it('accepts a valid report, as bytes or as text', () => {
     const text = JSON.stringify(validReport());
-    expect(parseDroneReport(text)).toEqual({ ok: true, report: validReport() });
-    expect(parseDroneReport(Buffer.from(text))).toEqual({ ok: true, report: validReport() });
+    expect(parseDroneReport(text)).toEqual({ ok: true, value: validReport() });
+    expect(parseDroneReport(Buffer.from(text))).toEqual({ ok: true, value: validReport() });
   });
 
   it('accepts an event time with a numeric offset', () => {

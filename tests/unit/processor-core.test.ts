@@ -1,32 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { schemaStatements, upsertStatement } from '../../common/cassandra.ts';
-import { loadProcessorConfig } from '../../processor/config.ts';
+import { loadProcessorConfig, parsePipelines } from '../../processor/config.ts';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
 import { DEAD_LETTER_PAYLOAD_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
-import { runMicroBatch, type StreamPipeline } from '../../processor/pipeline.ts';
-import { isFenced } from '../../processor/kafka.ts';
-
-interface Reading {
-  id: string;
-  value: number;
-}
-
-const readings: StreamPipeline<Reading> = {
-  name: 'readings',
-  sourceTopic: 'readings',
-  deadLetterTopic: 'readings.dlq',
-  decode: (record) => {
-    const text = record.value?.toString() ?? '';
-    const value = Number(text);
-    return Number.isFinite(value) && text !== ''
-      ? { ok: true, fact: { id: `${record.partition}-${record.offset}`, value } }
-      : { ok: false, reason: `not a number: '${text}'` };
-  },
-  eventTime: () => new Date(0),
-  rows: (reading) => [{ table: 'readings', values: { id: reading.id, value: reading.value } }],
-  derive: (reading) =>
-    reading.value > 100 ? [{ topic: 'high', key: reading.id, value: String(reading.value) }] : [],
-};
+import { isFenced, produceRequests } from '../../processor/runtime/producers.ts';
 
 const record = (offset: number, value: string | null): SourceRecord => ({
   topic: 'readings',
@@ -36,46 +13,10 @@ const record = (offset: number, value: string | null): SourceRecord => ({
   value: value === null ? null : Buffer.from(value),
 });
 
-describe('runMicroBatch', () => {
-  test('accepted records become rows and derived records; rejected ones dead letters with their origin', () => {
-    const result = runMicroBatch(readings, [
-      record(10, '5'),
-      record(11, 'abc'),
-      record(12, '150'),
-      record(13, null),
-    ]);
-    expect(result.accepted.map((reading) => reading.value)).toEqual([5, 150]);
-    expect(result.rows).toEqual([
-      { table: 'readings', values: { id: '2-10', value: 5 } },
-      { table: 'readings', values: { id: '2-12', value: 150 } },
-    ]);
-    expect(result.rejected.map((rejection) => rejection.reason)).toEqual([
-      "not a number: 'abc'",
-      "not a number: ''",
-    ]);
-    const deadLetters = result.outputs.filter((output) => output.topic === 'readings.dlq');
-    expect(deadLetters.map((letter) => JSON.parse(letter.value))).toEqual([
-      {
-        reason: "not a number: 'abc'",
-        origin: { topic: 'readings', partition: 2, offset: '11', key: 'k11' },
-        payload: 'abc',
-      },
-      {
-        reason: "not a number: ''",
-        origin: { topic: 'readings', partition: 2, offset: '13', key: 'k13' },
-        payload: null,
-      },
-    ]);
-    expect(result.outputs.filter((output) => output.topic === 'high')).toEqual([
-      { topic: 'high', key: '2-12', value: '150' },
-    ]);
-  });
-});
-
 test('a dead letter cuts a huge payload so that it always fits in a Kafka message', () => {
   const huge = Buffer.alloc(DEAD_LETTER_PAYLOAD_MAX_BYTES + 10, 'x');
   const letter = JSON.parse(
-    deadLetter('dlq', { record: { ...record(1, null), value: huge }, reason: 'oversized message' }).value,
+    deadLetter('dlq', { record: { ...record(1, null), value: huge }, reason: 'oversized message' }).value!,
   );
   expect(letter.payload).toHaveLength(DEAD_LETTER_PAYLOAD_MAX_BYTES);
   expect(letter.payload_truncated).toBe(true);
@@ -106,6 +47,10 @@ test('backoff doubles from 200 ms and is capped', () => {
 test('processor config: defaults, and a bad value named in one line', () => {
   const config = loadProcessorConfig({});
   expect(config.metricsPort).toBe(9464);
+  expect(config.keyspaceFor('harmony')).toBe('harmony');
+  expect(loadProcessorConfig({ CASSANDRA_KEYSPACE_TRAFFIC: 'traffic_test' }).keyspaceFor('traffic')).toBe(
+    'traffic_test',
+  );
   expect(config.kafkaBrokers).toEqual(['127.0.0.1:9092']);
   expect(() => loadProcessorConfig({ PROCESSOR_BATCH_MAX_RECORDS: '0' })).toThrow(
     /^invalid PROCESSOR_BATCH_MAX_RECORDS: /,
@@ -113,6 +58,42 @@ test('processor config: defaults, and a bad value named in one line', () => {
   expect(() => loadProcessorConfig({ CASSANDRA_KEYSPACE: 'Bad-Name' })).toThrow(
     /^invalid CASSANDRA_KEYSPACE: /,
   );
+});
+
+test('pipelines: every one by default, a known subset, or one line naming the unknown one', () => {
+  expect(parsePipelines(undefined, ['harmony', 'traffic'])).toEqual(['harmony', 'traffic']);
+  expect(parsePipelines(' traffic ,harmony,traffic', ['harmony', 'traffic'])).toEqual(['traffic', 'harmony']);
+  expect(() => parsePipelines('traffic,weather', ['harmony', 'traffic'])).toThrow(
+    "unknown pipeline 'weather': choose from harmony, traffic",
+  );
+});
+
+test("a transaction's records go out in produce requests that stay under the broker's limit, in order", () => {
+  const value = 'v'.repeat(1000);
+  const outputs = Array.from({ length: 50 }, (_, index) => ({
+    topic: index % 2 === 0 ? 'a' : 'b',
+    key: `k${index}`,
+    value,
+    ...(index % 2 === 1 && { partition: 1 }),
+  }));
+  const requests = produceRequests(outputs, 10_000);
+  expect(requests.length).toBeGreaterThan(4);
+  for (const request of requests) {
+    const bytes = request
+      .flatMap((topic) => topic.messages)
+      .reduce((sum, message) => sum + 1000 + 64 + String(message.key).length, 0);
+    expect(bytes).toBeLessThanOrEqual(10_000);
+  }
+  const sent = requests.flatMap((request) =>
+    request.flatMap((topic) => topic.messages.map((message) => ({ topic: topic.topic, ...message }))),
+  );
+  expect(sent.filter((message) => message.topic === 'a').map((message) => message.key)).toEqual(
+    outputs.filter((output) => output.topic === 'a').map((output) => output.key),
+  );
+  expect(sent.filter((message) => message.topic === 'b').every((message) => message.partition === 1)).toBe(
+    true,
+  );
+  expect(produceRequests([])).toEqual([]);
 });
 
 test('a fenced producer is told apart from failures a retry can mend, also when kafkajs wraps it', async () => {

@@ -1,6 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
-  DRONE_REPORTS_DLQ_TOPIC,
   DRONE_REPORTS_TOPIC,
   HARMONY_ALERTS_TOPIC,
   LOW_SCORE_THRESHOLD,
@@ -9,18 +8,14 @@ import {
   type DroneReport,
 } from '../../schemas/harmony.ts';
 import type { Row } from '../../common/cassandra.ts';
-import type { StreamPipeline } from '../pipeline.ts';
-
-const HOUR_MS = 3_600_000;
-
-export function hourOf(time: Date): Date {
-  return new Date(Math.floor(time.getTime() / HOUR_MS) * HOUR_MS);
-}
+import { HOUR_MS, bucketOf } from '../../common/time.ts';
+import { ACCEPTED, source, type Topology } from '../dsl/topology.ts';
+import { schemaFile } from './schema-files.ts';
 
 /** Harmony (stream 1): drone reports in, stored facts and distress alerts out. */
 export function harmonyRows(report: DroneReport): Row[] {
   const eventTime = new Date(report.event_time);
-  const hour = hourOf(eventTime);
+  const hour = bucketOf(eventTime, HOUR_MS);
   const lowPersons = report.persons.filter((person) => person.harmony_score < LOW_SCORE_THRESHOLD);
   const scoreSum = report.persons.reduce((sum, person) => sum + person.harmony_score, 0);
   return [
@@ -78,8 +73,8 @@ export function harmonyRows(report: DroneReport): Row[] {
   ];
 }
 
-export function createHarmonyPipeline(registry: Registry, topicPrefix = ''): StreamPipeline<DroneReport> {
-  const alertsTopic = `${topicPrefix}${HARMONY_ALERTS_TOPIC}`;
+/** Harmony (stream 1): each drone report is stored as facts, and one with someone in distress raises an alert. */
+export function createHarmonyTopology(registry: Registry): Topology {
   const alerts = new Counter({
     name: 'harmony_alerts_total',
     help: 'Distress alerts committed to the alerts topic.',
@@ -91,25 +86,30 @@ export function createHarmonyPipeline(registry: Registry, topicPrefix = ''): Str
     buckets: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     registers: [registry],
   });
+  const reports = source<DroneReport>({
+    topic: DRONE_REPORTS_TOPIC,
+    partitions: 3,
+    stateful: false,
+    decode: (record) => parseDroneReport(record.value),
+    eventTime: (report) => Date.parse(report.event_time),
+    processor: () => ({
+      process(report, out) {
+        for (const row of harmonyRows(report)) out.row(row);
+        out.stored(Date.parse(report.event_time));
+        const alert = toAlert(report);
+        if (alert !== null) out.record(HARMONY_ALERTS_TOPIC, report.drone_id, JSON.stringify(alert));
+        out.afterCommit(() => {
+          if (alert !== null) alerts.inc();
+          for (const person of report.persons) scores.observe(person.harmony_score);
+        });
+        return ACCEPTED;
+      },
+    }),
+  });
   return {
     name: 'harmony',
-    sourceTopic: `${topicPrefix}${DRONE_REPORTS_TOPIC}`,
-    deadLetterTopic: `${topicPrefix}${DRONE_REPORTS_DLQ_TOPIC}`,
-    decode: (record) => {
-      const parsed = parseDroneReport(record.value);
-      return parsed.ok ? { ok: true, fact: parsed.report } : parsed;
-    },
-    eventTime: (report) => new Date(report.event_time),
-    rows: harmonyRows,
-    derive: (report) => {
-      const alert = toAlert(report);
-      return alert ? [{ topic: alertsTopic, key: report.drone_id, value: JSON.stringify(alert) }] : [];
-    },
-    observe: (stored) => {
-      for (const report of stored) {
-        if (report.persons.some((person) => person.harmony_score < LOW_SCORE_THRESHOLD)) alerts.inc();
-        for (const person of report.persons) scores.observe(person.harmony_score);
-      }
-    },
+    schema: { file: schemaFile('harmony'), keyspace: 'harmony' },
+    sources: [reports],
+    outputs: [{ topic: HARMONY_ALERTS_TOPIC, partitions: 3 }],
   };
 }

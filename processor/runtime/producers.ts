@@ -1,6 +1,7 @@
-import { Partitioners, type Admin, type Kafka, type Consumer, type Producer } from 'kafkajs';
-import { committedOffsets } from '../common/kafka.ts';
-import type { OutputRecord } from '../common/records.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { committedOffsets } from '../../common/kafka.ts';
+import type { OutputRecord } from '../../common/records.ts';
 
 /** A transactional producer: outputs and consumed offsets commit together or not at all. */
 function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
@@ -20,6 +21,57 @@ export interface ConsumedPosition {
   nextOffset: string;
 }
 
+/**
+ * One produce request's worth of records. The broker refuses a record batch above its
+ * message.max.bytes (1 MiB by default) as non-retriable, so a transaction's records are sent
+ * in requests well under it; a single record is bounded where it is made (dead letters).
+ */
+export const PRODUCE_REQUEST_MAX_BYTES = 512 * 1024;
+/** Bytes a record takes beyond its key and value in a record batch, rounded up. */
+const RECORD_OVERHEAD_BYTES = 64;
+
+/** Splits records into produce requests of at most `maxBytes` each, keeping their order. */
+export function produceRequests(
+  outputs: OutputRecord[],
+  maxBytes = PRODUCE_REQUEST_MAX_BYTES,
+): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current = new Map<string, TopicMessages>();
+  let bytes = 0;
+  for (const { topic, partition, key, value } of outputs) {
+    const size =
+      RECORD_OVERHEAD_BYTES +
+      (key === null ? 0 : Buffer.byteLength(key)) +
+      (value === null ? 0 : Buffer.byteLength(value));
+    if (bytes > 0 && bytes + size > maxBytes) {
+      requests.push([...current.values()]);
+      current = new Map();
+      bytes = 0;
+    }
+    let messages = current.get(topic);
+    if (messages === undefined) {
+      messages = { topic, messages: [] };
+      current.set(topic, messages);
+    }
+    messages.messages.push({ key, value, ...(partition !== undefined && { partition }) });
+    bytes += size;
+  }
+  if (bytes > 0) requests.push([...current.values()]);
+  return requests;
+}
+
+/** How often and how soon to ask again when the previous transaction is still being completed. */
+const CONCURRENT_TRANSACTION_RETRIES = 50;
+const CONCURRENT_TRANSACTION_WAIT_MS = 5;
+
+function errorType(error: unknown): string | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const { type } = cause as Error & { type?: string };
+    if (type !== undefined) return type;
+  }
+  return undefined;
+}
+
 export async function commitTransaction(
   producer: Producer,
   groupId: string,
@@ -28,18 +80,10 @@ export async function commitTransaction(
 ): Promise<void> {
   const transaction = await producer.transaction();
   try {
-    const byTopic = new Map<string, OutputRecord[]>();
-    for (const output of outputs) byTopic.set(output.topic, [...(byTopic.get(output.topic) ?? []), output]);
-    if (byTopic.size > 0) {
-      await transaction.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, records]) => ({
-          topic,
-          messages: records.map(({ key, value }) => ({ key, value })),
-        })),
-      });
+    for (const topicMessages of produceRequests(outputs)) {
+      await transaction.sendBatch({ acks: -1, topicMessages });
     }
-    await transaction.sendOffsets({
+    const offsets = {
       consumerGroupId: groupId,
       topics: [
         {
@@ -47,29 +91,25 @@ export async function commitTransaction(
           partitions: [{ partition: position.partition, offset: position.nextOffset }],
         },
       ],
-    });
+    };
+    // Right after the previous commit the coordinator may still be writing its markers: kafkajs
+    // retries that (CONCURRENT_TRANSACTIONS) for AddPartitionsToTxn but not for AddOffsetsToTxn,
+    // which leaves the transaction open and usable, so asking again soon is safe and cheap.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await transaction.sendOffsets(offsets);
+        break;
+      } catch (error) {
+        if (errorType(error) !== 'CONCURRENT_TRANSACTIONS' || attempt >= CONCURRENT_TRANSACTION_RETRIES)
+          throw error;
+        await sleep(CONCURRENT_TRANSACTION_WAIT_MS * (attempt + 1));
+      }
+    }
     await transaction.commit();
   } catch (error) {
     await transaction.abort().catch(() => undefined);
     throw error;
   }
-}
-
-export function createConsumer(
-  kafka: Kafka,
-  groupId: string,
-  maxWaitTimeInMs: number,
-  sessionTimeout: number,
-): Consumer {
-  // read_committed: only what committed transactions produced is ever processed. The session
-  // timeout bounds how long a crashed instance's partitions wait before another takes them.
-  return kafka.consumer({
-    groupId,
-    readUncommitted: false,
-    maxWaitTimeInMs,
-    sessionTimeout,
-    heartbeatInterval: Math.floor(sessionTimeout / 5),
-  });
 }
 
 /** What a consumer needs to process one of its partitions: the producer that commits its work. */
@@ -89,8 +129,9 @@ export interface PartitionClaim {
  * mode. The transactional id belongs to the partition, not to the instance: whoever claims a
  * partition initialises that id, which makes the broker complete or abort the previous owner's
  * open transaction and fences the previous owner, so an instance that lost a partition (frozen,
- * its session expired) can never again commit outputs or offsets for it. kafkajs cannot send
- * the consumer group metadata with which KIP-447 does this for one producer per instance.
+ * its session expired) can never again commit outputs, changelog or offsets for it. kafkajs
+ * cannot send the consumer group metadata with which KIP-447 does this for one producer per
+ * instance.
  */
 export class PartitionProducers {
   private readonly producers = new Map<string, Producer>();

@@ -1,0 +1,379 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { retryUntilDone } from '../../common/backoff.ts';
+import type { CassandraStore } from '../../common/cassandra.ts';
+import { ensureTopics, partitionCounts, trackConsumerLag, type TopicSpec } from '../../common/kafka.ts';
+import type { SourceRecord } from '../../common/records.ts';
+import { Task, type BatchEffects } from '../dsl/task.ts';
+import type { SourceNode, Topology } from '../dsl/topology.ts';
+import { initialisePipelineSeries, type ProcessorMetrics } from '../metrics.ts';
+import { restoreFromChangelog } from './changelog.ts';
+import { PartitionProducers, commitTransaction, isFenced } from './producers.ts';
+
+export interface RuntimeSettings {
+  /** Each topology's consumer group is `<groupPrefix>-<topology name>`. */
+  groupPrefix: string;
+  topicPrefix: string;
+  instanceId: string;
+  batchMaxRecords: number;
+  batchMaxWaitMs: number;
+  fetchMaxBytesPerPartition: number;
+  partitionsConcurrently: number;
+  sessionTimeoutMs: number;
+  /** A record stored this long after its event time counts as late, although stored. */
+  lateAfterMs: number;
+}
+
+export interface RuntimeDeps {
+  kafka: Kafka;
+  admin: Admin;
+  /** Writes into the topology's own keyspace. */
+  store: CassandraStore;
+  metrics: ProcessorMetrics;
+  log: Logger;
+  settings: RuntimeSettings;
+  /** Aborted on SIGTERM: a write still being retried then gives up, uncommitted, to be redone after a restart. */
+  stop: AbortSignal;
+}
+
+/** The deployed names of one source's topics. */
+export function sourceTopics(topology: Topology, node: SourceNode<unknown>, settings: RuntimeSettings) {
+  const name = (topic: string) => `${settings.topicPrefix}${topic}`;
+  const source = name(node.topic);
+  return {
+    name,
+    source,
+    deadLetters: `${source}.dlq`,
+    late: `${source}.late`,
+    ...(node.stateful && {
+      changelog: `${settings.topicPrefix}${settings.groupPrefix}-${topology.name}-${node.topic}-changelog`,
+    }),
+  };
+}
+
+const HEARTBEAT_SLICE_MS = 200;
+
+interface OwnedTask {
+  task: Task<unknown>;
+  /** The offset the task's state has consumed up to: where its next chunk must start. */
+  nextOffset?: string;
+}
+
+/**
+ * Runs one topology: its own consumer group over its sources, a task per source partition with
+ * state restored from the changelog when the partition is claimed, and per micro-batch one
+ * Cassandra write followed by one Kafka transaction (outputs, changelog, offsets).
+ */
+export class TopologyRunner {
+  readonly groupId: string;
+  readonly consumer: Consumer;
+  private readonly producers: PartitionProducers;
+  private readonly tasks = new Map<string, OwnedTask>();
+  private readonly nodes = new Map<string, SourceNode<unknown>>();
+  private partitions = new Map<string, number>();
+  private lagTimers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly deps: RuntimeDeps,
+  ) {
+    const { kafka, admin, settings } = deps;
+    this.groupId = `${settings.groupPrefix}-${topology.name}`;
+    for (const node of topology.sources) this.nodes.set(sourceTopics(topology, node, settings).source, node);
+    this.producers = new PartitionProducers(kafka, admin, this.groupId, this.groupId);
+    // read_committed: only what committed transactions produced is ever processed. The session
+    // timeout bounds how long a crashed instance's partitions wait before another takes them.
+    this.consumer = kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: settings.batchMaxWaitMs,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(settings.sessionTimeoutMs / 5),
+      maxBytesPerPartition: settings.fetchMaxBytesPerPartition,
+      maxBytes: settings.fetchMaxBytesPerPartition * 8,
+    });
+  }
+
+  /** Every topic the topology reads or writes, as it must exist before consuming. */
+  topicsToEnsure(): TopicSpec[] {
+    const { topology, deps } = this;
+    const specs: TopicSpec[] = topology.outputs.map(({ topic, partitions }) => ({
+      topic: `${deps.settings.topicPrefix}${topic}`,
+      partitions,
+    }));
+    for (const node of topology.sources) {
+      const topics = sourceTopics(topology, node, deps.settings);
+      specs.push(
+        { topic: topics.source, partitions: node.partitions, ...(node.compacted && { compacted: true }) },
+        { topic: topics.deadLetters, partitions: node.partitions },
+        ...(node.stateful ? [{ topic: topics.late, partitions: node.partitions }] : []),
+      );
+    }
+    return specs;
+  }
+
+  /** Creates missing topics; each changelog gets as many partitions as its source has. */
+  async prepareTopics(): Promise<void> {
+    const { admin, settings } = this.deps;
+    await ensureTopics(admin, this.topicsToEnsure());
+    this.partitions = await partitionCounts(admin, [...this.nodes.keys()]);
+    await ensureTopics(
+      admin,
+      this.topology.sources.flatMap((node) => {
+        const { source, changelog } = sourceTopics(this.topology, node, settings);
+        return changelog === undefined
+          ? []
+          : [{ topic: changelog, partitions: this.partitions.get(source)!, compacted: true }];
+      }),
+    );
+  }
+
+  async connect(): Promise<void> {
+    await this.consumer.connect();
+  }
+
+  async run(): Promise<void> {
+    const { metrics, admin, log } = this.deps;
+    const pipeline = this.topology.name;
+    initialisePipelineSeries(metrics, pipeline, [...this.nodes.keys()]);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      void this.forgetRevoked(payload.memberAssignment);
+    });
+    for (const topic of this.nodes.keys()) {
+      await this.consumer.subscribe({ topic, fromBeginning: true });
+      const setLag = (labels: { topic: string; partition: string }, lag: number) =>
+        metrics.consumerLag.set({ ...labels, pipeline }, lag);
+      this.lagTimers.push(trackConsumerLag(admin, this.groupId, topic, setLag, log));
+    }
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.deps.settings.partitionsConcurrently,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { batchMaxRecords } = this.deps.settings;
+        for (let start = 0; start < batch.messages.length; start += batchMaxRecords) {
+          if (!isRunning() || isStale()) return;
+          const records: SourceRecord[] = batch.messages
+            .slice(start, start + batchMaxRecords)
+            .map((message) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key?.toString('utf8') ?? null,
+              value: message.value,
+            }));
+          const next = await this.processChunk(records, heartbeat, isStale);
+          if (next !== 'done') return;
+          resolveOffset(records[records.length - 1]!.offset);
+          await heartbeat();
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.lagTimers) clearInterval(timer);
+    await this.consumer.disconnect();
+    await this.producers.releaseAll();
+  }
+
+  /** Partitions given to another member since: their state is theirs now. */
+  private async forgetRevoked(assignment: Record<string, number[]>): Promise<void> {
+    for (const key of [...this.tasks.keys()]) {
+      const [topic, partition] = splitKey(key);
+      if (assignment[topic]?.includes(partition)) continue;
+      this.tasks.delete(key);
+      await this.producers.release(topic, partition);
+    }
+    this.updateStateGauge();
+  }
+
+  private updateStateGauge(): void {
+    let entries = 0;
+    for (const { task } of this.tasks.values()) entries += task.stateSize;
+    this.deps.metrics.stateEntries.set({ pipeline: this.topology.name }, entries);
+  }
+
+  /** The task of a partition, claiming the partition and restoring its state first when new. */
+  private async taskFor(
+    topic: string,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<OwnedTask> {
+    const key = `${topic}\u0000${partition}`;
+    const owned = this.tasks.get(key);
+    if (owned !== undefined) return owned;
+    const { kafka, admin, metrics, log, settings } = this.deps;
+    const pipeline = this.topology.name;
+    const node = this.nodes.get(topic)!;
+    const claim = await this.producers.claim(topic, partition);
+    if (claim.claimed) metrics.partitionClaims.inc({ pipeline, topic });
+    const topics = sourceTopics(this.topology, node, settings);
+    let restored;
+    if (topics.changelog !== undefined) {
+      const timer = metrics.stateRestore.startTimer({ pipeline });
+      restored = await restoreFromChangelog(kafka, admin, topics.changelog, partition, heartbeat);
+      timer();
+      metrics.stateRestoredRecords.inc({ pipeline }, restored.records);
+      log.info(
+        { pipeline, topic, partition, records: restored.records },
+        'state restored from the changelog',
+      );
+    }
+    const task = new Task(node, partition, this.partitions.get(topic) ?? 1, topics, restored?.state);
+    const entry: OwnedTask = {
+      task,
+      ...(claim.resumeFrom !== undefined && { nextOffset: claim.resumeFrom }),
+    };
+    this.tasks.set(key, entry);
+    return entry;
+  }
+
+  private async dropTask(topic: string, partition: number): Promise<void> {
+    this.tasks.delete(`${topic}\u0000${partition}`);
+    await this.producers.release(topic, partition);
+  }
+
+  /** Retries a sink write until it is accepted, pausing this partition meanwhile. */
+  private untilWritten<T>(
+    sink: 'cassandra' | 'kafka',
+    write: () => Promise<T>,
+    heartbeat: () => Promise<void>,
+  ): Promise<T> {
+    const { metrics, log, stop } = this.deps;
+    const pipeline = this.topology.name;
+    return retryUntilDone(write, {
+      onFailure(error, attempt) {
+        metrics.writeErrors.inc({ pipeline, sink });
+        if (attempt > 0) return;
+        metrics.paused.set({ pipeline }, 1);
+        log.warn({ pipeline, sink, err: error }, `${sink} write failed; pausing and retrying with backoff`);
+      },
+      onRecovered(attempts) {
+        metrics.paused.set({ pipeline }, 0);
+        log.info({ pipeline, sink, attempts }, `${sink} accepts writes again; resuming`);
+      },
+      async wait(ms) {
+        // Heartbeat through the wait, so a long outage does not cost the partition its owner.
+        for (let waited = 0; waited < ms; waited += HEARTBEAT_SLICE_MS) {
+          stop.throwIfAborted();
+          await sleep(HEARTBEAT_SLICE_MS);
+          await heartbeat().catch(() => undefined);
+        }
+      },
+    });
+  }
+
+  /**
+   * One micro-batch of one partition: 'done' once its effects are committed; 'lost' when the
+   * partition went to another owner (or must be read again from elsewhere) and the batch is not ours.
+   */
+  private async processChunk(
+    records: SourceRecord[],
+    heartbeat: () => Promise<void>,
+    isStale: () => boolean,
+  ): Promise<'done' | 'lost'> {
+    const { topic, partition } = records[0]!;
+    const firstOffset = records[0]!.offset;
+    const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
+    const owned = await this.untilWritten(
+      'kafka',
+      () => this.taskFor(topic, partition, heartbeat),
+      heartbeat,
+    );
+    if (owned.nextOffset !== undefined && owned.nextOffset !== firstOffset) {
+      // The state has consumed up to elsewhere (a committed offset after a claim, or a batch
+      // fetched before a failed commit): carry on from where the state is.
+      this.consumer.seek({ topic, partition, offset: owned.nextOffset });
+      return 'lost';
+    }
+    const timer = this.deps.metrics.batchDuration.startTimer({ pipeline: this.topology.name });
+    const effects = owned.task.runBatch(records);
+    await this.untilWritten('cassandra', () => this.deps.store.upsert(effects.rows), heartbeat);
+    const storedAt = Date.now();
+    const committed = await this.untilWritten(
+      'kafka',
+      () => this.commit(owned, effects, { topic, partition, firstOffset, nextOffset }, isStale),
+      heartbeat,
+    );
+    if (!committed) {
+      await this.dropTask(topic, partition);
+      return 'lost';
+    }
+    owned.nextOffset = nextOffset;
+    this.observe(topic, effects, storedAt);
+    timer();
+    return 'done';
+  }
+
+  /**
+   * Commits a chunk's records, changelog and offset in one transaction of its partition's
+   * producer. False when the partition has gone to another owner: its state here is stale.
+   */
+  private async commit(
+    owned: OwnedTask,
+    effects: BatchEffects,
+    chunk: { topic: string; partition: number; firstOffset: string; nextOffset: string },
+    isStale: () => boolean,
+  ): Promise<boolean> {
+    const { topic, partition, firstOffset, nextOffset } = chunk;
+    const { metrics, log } = this.deps;
+    const pipeline = this.topology.name;
+    if (isStale()) return false;
+    // After a failed attempt the producer was released: claiming again tells where the
+    // partition's committed work stands now.
+    const claim = await this.producers.claim(topic, partition);
+    if (claim.claimed) {
+      metrics.partitionClaims.inc({ pipeline, topic });
+      if (claim.resumeFrom === nextOffset) return true;
+      if (claim.resumeFrom !== undefined && claim.resumeFrom !== firstOffset) return false;
+    }
+    try {
+      await commitTransaction(claim.producer, this.groupId, effects.outputs, {
+        topic,
+        partition,
+        nextOffset,
+      });
+      return true;
+    } catch (error) {
+      // A failed transaction leaves a kafkajs producer unusable: a retry claims the partition
+      // again with a new one. Fenced, this instance no longer owns the partition.
+      await this.producers.release(topic, partition);
+      if (!isFenced(error)) throw error;
+      metrics.fencedCommits.inc({ pipeline, topic });
+      log.warn(
+        { pipeline, topic, partition },
+        'fenced: another instance has claimed the partition; leaving this chunk to it',
+      );
+      return false;
+    }
+  }
+
+  private observe(topic: string, effects: BatchEffects, storedAt: number): void {
+    const { metrics, settings } = this.deps;
+    const pipeline = this.topology.name;
+    const stateless = !this.nodes.get(topic)!.stateful;
+    let storedLate = 0;
+    for (const eventTime of effects.storedEventTimes) {
+      const ageMs = storedAt - eventTime;
+      metrics.eventToStore.observe({ pipeline }, Math.max(0, ageMs / 1000));
+      if (ageMs > settings.lateAfterMs) storedLate += 1;
+    }
+    // A stateless node stores each event as a fact of its own, late or not; stored later than a
+    // statistic over its hour may have been computed, it counts as late. A windowed node never
+    // merges a late event: those are counted where they are set aside.
+    const onTime = stateless ? Math.max(0, effects.accepted - storedLate) : effects.accepted;
+    metrics.records.inc({ pipeline, topic, outcome: 'accepted' }, onTime);
+    metrics.records.inc({ pipeline, topic, outcome: 'late' }, effects.late + effects.accepted - onTime);
+    metrics.records.inc({ pipeline, topic, outcome: 'rejected' }, effects.rejected);
+    metrics.deadLetters.inc({ pipeline, topic }, effects.rejected);
+    for (const observe of effects.afterCommit) observe();
+    this.updateStateGauge();
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf('\u0000');
+  return [key.slice(0, at), Number(key.slice(at + 1))];
+}
