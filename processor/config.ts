@@ -18,6 +18,7 @@ const processorEnv = z.object({
   PROCESSOR_METRICS_PORT: integerSetting(9464, 0, 65_535),
   PROCESSOR_LATE_AFTER_SECONDS: integerSetting(3600, 1, 604_800),
   PROCESSOR_TOPIC_PREFIX: z.string().default(''),
+  TRAFFIC_GRACE_SECONDS: integerSetting(10, 0, 3600),
 });
 
 /** `traffic,harmony` to the pipelines it names, each known; none named means every one. */
@@ -50,6 +51,9 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
       partitionsConcurrently: settings.PROCESSOR_PARTITIONS_CONCURRENTLY,
       sessionTimeoutMs: settings.PROCESSOR_SESSION_TIMEOUT_MS,
       lateAfterMs: settings.PROCESSOR_LATE_AFTER_SECONDS * 1000,
+    },
+    streams: {
+      traffic: { graceMs: settings.TRAFFIC_GRACE_SECONDS * 1000 },
     },
     metricsHost: settings.PROCESSOR_METRICS_HOST,
     metricsPort: settings.PROCESSOR_METRICS_PORT,

@@ -39,7 +39,7 @@ const pipelines = await Promise.resolve()
   .catch(exitWithMessage('processor', BAD_USAGE_EXIT_CODE));
 
 const metrics = createProcessorMetrics();
-const topologies = pipelines.map((name) => TOPOLOGIES[name]!(metrics.registry));
+const topologies = pipelines.map((name) => TOPOLOGIES[name]!(metrics.registry, config.streams));
 let ready = false;
 const server = await serveMetrics(metrics.registry, {
   host: config.metricsHost,

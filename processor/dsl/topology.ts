@@ -76,3 +76,11 @@ export interface Topology {
 export function source<Event>(node: SourceNode<Event>): SourceNode<Event> {
   return node;
 }
+
+/** A row of a table whose columns a typed row interface names: the writer and readers share it. */
+export function tableRow<Tables, Table extends keyof Tables & string>(
+  table: Table,
+  values: Tables[Table],
+): Row {
+  return { table, values: values as Record<string, unknown> };
+}

@@ -183,7 +183,7 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
   }
   expect(processor.exitCode).toBeNull();
   const metrics = await metricsText(19494);
-  expect(metrics).toMatch(/processor_records_total\{topic="[^"]+",outcome="rejected"\} 500\n/);
+  expect(metrics).toMatch(/processor_records_total\{pipeline="harmony",topic="[^"]+",outcome="rejected"\} 500\n/);
   processor.kill('SIGTERM');
   await new Promise((resolve) => processor.once('exit', resolve));
 });
@@ -203,7 +203,7 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
   const during = generateReports(`${prefix}drone.reports`, 500, 22);
   await new Promise((resolve) => setTimeout(resolve, 30_000));
   const paused = await metricsText(19504);
-  expect(paused).toMatch(/processor_paused 1\n/);
+  expect(paused).toMatch(/processor_paused\{pipeline="harmony"\} 1\n/);
   expect(runServices('up', 'cassandra').status).toBe(0);
   // The test's own driver reconnects on its own schedule, like the processor's.
   await waitFor(
@@ -215,7 +215,7 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
   await expectExactlyTheSentFacts(prefix, keyspace, [...before, ...during]);
   expect(processor.exitCode).toBeNull();
   const resumed = await metricsText(19504);
-  expect(resumed).toMatch(/processor_paused 0\n/);
+  expect(resumed).toMatch(/processor_paused\{pipeline="harmony"\} 0\n/);
   expect(resumed).toMatch(/processor_write_errors_total\{sink="cassandra"\} [1-9]/);
   processor.kill('SIGTERM');
   await new Promise((resolve) => processor.once('exit', resolve));
