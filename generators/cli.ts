@@ -2,10 +2,16 @@ import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { Kafka, Partitioners, logLevel, type Message } from 'kafkajs';
+import kafkajs, { Kafka, Partitioners, logLevel, type Message, type Producer } from 'kafkajs';
 import { runCli } from '../common/cli.ts';
-import { parsePositiveInteger, resolveRunOptions, type RawRunOptions, type RunOptions } from './options.ts';
-import { STREAMS, type StreamDefinition, type StreamEvent } from './streams.ts';
+import {
+  OptionError,
+  parsePositiveInteger,
+  resolveRunOptions,
+  type RawRunOptions,
+  type RunOptions,
+} from './options.ts';
+import { STREAMS, type SizeOption, type StreamDefinition, type StreamEvent } from './streams.ts';
 
 const PROGRESS_EVERY_MS = 2000;
 // Bounds one produce request, and so the memory a burst at a high rate can take.
@@ -14,6 +20,9 @@ const MAX_CHUNK = 2000;
 const MIN_TICK_MS = 10;
 // A sleeping sender wakes at least this often to notice SIGINT/SIGTERM.
 const MAX_TICK_MS = 250;
+const REFERENCE_TOPIC_PARTITIONS = 3;
+// Node's named-export detection of the kafkajs CommonJS module stops before this one.
+const { ConfigResourceTypes } = kafkajs;
 
 function take(events: Iterator<StreamEvent>, count: number): Message[] {
   const chunk: Message[] = [];
@@ -31,14 +40,85 @@ async function closeFile(file: WriteStream | undefined): Promise<void> {
   await finished(file);
 }
 
+function parseSize(size: SizeOption, text: string): number {
+  if (size.min !== 0) return parsePositiveInteger(`--${size.name}`, text);
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new OptionError(`--${size.name} must be 0 or a positive integer, got '${text}'`);
+  }
+  return value;
+}
+
+/** Reference data goes to a compacted topic; one that exists already is left as it is, with a warning. */
+async function ensureCompactedTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: REFERENCE_TOPIC_PARTITIONS,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          },
+        ],
+        waitForLeaders: true,
+      });
+      return;
+    }
+    const { resources } = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+      includeSynonyms: false,
+    });
+    const policy = resources[0]?.configEntries.find((entry) => entry.configName === 'cleanup.policy');
+    if (policy !== undefined && !policy.configValue.split(',').includes('compact')) {
+      process.stderr.write(
+        `warning: ${topic} exists with cleanup.policy=${policy.configValue}, not compact\n`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reference data as one run sends it: the records, and the topic they go to. */
+interface ReferenceRecords {
+  topic: string;
+  events: Iterable<StreamEvent>;
+}
+
+async function sendReferenceData(
+  kafka: Kafka,
+  producer: Producer,
+  reference: ReferenceRecords,
+  stopping: () => boolean,
+): Promise<void> {
+  await ensureCompactedTopic(kafka, reference.topic);
+  const began = performance.now();
+  const events = reference.events[Symbol.iterator]();
+  let sent = 0;
+  while (!stopping()) {
+    const messages = take(events, MAX_CHUNK);
+    if (messages.length === 0) break;
+    await producer.send({ topic: reference.topic, acks: -1, messages });
+    sent += messages.length;
+  }
+  const seconds = (performance.now() - began) / 1000;
+  process.stderr.write(`sent ${sent} reference records to ${reference.topic} in ${seconds.toFixed(1)} s\n`);
+}
+
 async function send(
   stream: StreamDefinition,
   options: RunOptions,
   sizes: Record<string, number>,
   statusFile: string | undefined,
+  reference: ReferenceRecords | undefined,
 ): Promise<void> {
   const intervalMs = 1000 / options.ratePerSecond;
-  const events = stream.events({ seed: options.seed, start: options.start, intervalMs }, sizes);
+  const timing = { seed: options.seed, start: options.start, intervalMs, count: options.count };
+  for (const line of stream.describeRun?.(timing, sizes) ?? []) process.stderr.write(`${line}\n`);
+  const events = stream.events(timing, sizes);
   const kafka = new Kafka({
     clientId: 'generator',
     brokers: options.brokers,
@@ -58,14 +138,20 @@ async function send(
       cause: error,
     });
   }
-  const file = options.out === undefined ? undefined : createWriteStream(options.out);
-
   let stopping = false;
   const stop = (): void => {
     stopping = true;
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+
+  try {
+    if (reference !== undefined) await sendReferenceData(kafka, producer, reference, () => stopping);
+  } catch (error) {
+    await producer.disconnect();
+    throw error;
+  }
+  const file = options.out === undefined ? undefined : createWriteStream(options.out);
 
   const began = performance.now();
   let sent = 0;
@@ -115,7 +201,12 @@ for (const [name, stream] of Object.entries(STREAMS)) {
     .option('--duration <time>', 'send for this long at the rate, e.g. 30s or 5m, then exit')
     .option('--seed <seed>', 'seed of the generator: the same seed, start and rate give the same events', '1')
     .option('--start <iso>', 'event time of the first event, ISO-8601 with timezone (default: now)')
-    .option('--out <file>', 'also write every event sent to this file, one JSON line each')
+    .option(
+      '--out <file>',
+      stream.referenceData === undefined
+        ? 'also write every event sent to this file, one JSON line each'
+        : 'also write every event of the stream sent to this file, one JSON line each (not the reference data)',
+    )
     .option(
       '--status-file <file>',
       'rewrite this file with {sent, at} on every progress line (health checks)',
@@ -131,9 +222,23 @@ for (const [name, stream] of Object.entries(STREAMS)) {
   for (const size of stream.sizeOptions) {
     command.option(`--${size.name} <n>`, size.description, String(size.defaultValue));
   }
-  command.action(async (raw: RawRunOptions & { statusFile?: string } & Record<string, string>) => {
+  if (stream.referenceData !== undefined) {
+    command
+      .option(
+        '--reference-topic <topic>',
+        'Kafka topic of the reference data (created compacted if missing)',
+        stream.referenceData.topic,
+      )
+      .option('--no-reference-data', 'do not send the reference data before the stream');
+  }
+  type RawOptions = RawRunOptions & {
+    statusFile?: string;
+    referenceTopic?: string;
+    referenceData?: boolean;
+  } & Record<string, string>;
+  command.action(async (raw: RawOptions) => {
     const sizes = Object.fromEntries(
-      stream.sizeOptions.map((size) => [size.name, parsePositiveInteger(`--${size.name}`, raw[size.name]!)]),
+      stream.sizeOptions.map((size) => [size.name, parseSize(size, raw[size.name]!)]),
     );
     const options = resolveRunOptions(raw, {
       rate: stream.defaultRate(sizes),
@@ -142,7 +247,14 @@ for (const [name, stream] of Object.entries(STREAMS)) {
       seed: '1',
       now: new Date(),
     });
-    await send(stream, options, sizes, raw.statusFile);
+    const reference =
+      stream.referenceData === undefined || raw.referenceData === false
+        ? undefined
+        : {
+            topic: raw.referenceTopic ?? stream.referenceData.topic,
+            events: stream.referenceData.events(sizes),
+          };
+    await send(stream, options, sizes, raw.statusFile, reference);
   });
 }
 
