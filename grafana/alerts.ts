@@ -1,3 +1,4 @@
+import { SURGE_ALERT_RATIO, TRAFFIC_DASHBOARD_UID } from './dashboards/traffic.ts';
 import { PROMETHEUS } from './model.ts';
 
 /** One Grafana-managed rule: a Prometheus query A, reduced to its last value B, compared in C. */
@@ -10,6 +11,8 @@ export interface AlertRuleSpec {
   threshold: number;
   for: string;
   summary: string;
+  /** What the expression measures, when the title does not say it all. */
+  description?: string;
   runbook: string;
   severity: 'warning' | 'critical';
   /** What no data means: "not scraped" rules fire on silence, the others do not. */
@@ -47,13 +50,32 @@ export const alertRules: AlertRuleSpec[] = [
     noDataState: 'OK',
   },
   {
+    uid: 'traffic-business-surging',
+    title: 'Business surging',
+    expr: 'max(traffic_surge_ratio)',
+    comparison: 'gt',
+    threshold: SURGE_ALERT_RATIO,
+    for: '2m',
+    summary: `A business has had more than ${SURGE_ALERT_RATIO}× its trailing average of page views for 2 minutes (top surge now {{ humanize $values.B.Value }}×).`,
+    description:
+      `traffic_surge_ratio{rank} is the surge (views in the last 60 s over max(trailing 15-minute average per minute, 1)) ` +
+      `of the current global top 10, refreshed every 10 s; its max is the number 1's surge. The rule fires when that ` +
+      `max stays above ${SURGE_ALERT_RATIO} at every evaluation for 2 minutes: a business of the top 10 above ` +
+      `${SURGE_ALERT_RATIO}× its trailing average all along. The gauge is per rank, not per business, so the number 1 ` +
+      'may change hands within the 2 minutes (two businesses surging one after the other also fire).',
+    runbook: `Open Web traffic surges (/d/${TRAFFIC_DASHBOARD_UID}): the map and the ranked list show who; click it for its views against its trailing average.`,
+    severity: 'warning',
+    noDataState: 'OK',
+  },
+  {
     uid: 'pipeline-consumer-lag',
     title: 'Consumer lag high',
-    expr: 'max by (topic) (processor_consumer_lag)',
+    expr: 'max by (pipeline, topic) (processor_consumer_lag)',
     comparison: 'gt',
     threshold: 1000,
     for: '5m',
-    summary: 'The processor is more than 1000 records behind on {{ $labels.topic }} for 5 minutes.',
+    summary:
+      'The {{ $labels.pipeline }} pipeline is more than 1000 records behind on {{ $labels.topic }} for 5 minutes.',
     runbook:
       'Pipeline health: is the processor paused (Cassandra down) or CPU-bound? Scale out within the group.',
     severity: 'warning',
@@ -74,14 +96,18 @@ export const alertRules: AlertRuleSpec[] = [
   {
     uid: 'pipeline-dlq-growing',
     title: 'Dead-letter topics growing',
+    // Per pipeline; the notifier counts as one. `or on() vector(0)`: one zero series when no
+    // dead-letter counter exists at all, so the rule always has a value.
     expr:
-      '(sum(increase(processor_dead_letters_total[10m])) or vector(0))' +
-      ' + (sum(increase(notifier_dead_letters_total[10m])) or vector(0))',
+      'sum by (pipeline) (increase(processor_dead_letters_total[10m]))' +
+      ' or label_replace(sum(increase(notifier_dead_letters_total[10m])), "pipeline", "notifier", "", "")' +
+      ' or on() vector(0)',
     comparison: 'gt',
     threshold: 0,
     for: '0s',
-    summary: 'Messages went to a dead-letter topic in the last 10 minutes.',
-    runbook: 'Read drone.reports.dlq / harmony.alerts.dlq: each letter names its reason and origin offset.',
+    summary: 'Messages of {{ $labels.pipeline }} went to a dead-letter topic in the last 10 minutes.',
+    runbook:
+      'Read <source topic>.dlq (drone.reports.dlq, traffic.pageviews.dlq; harmony.alerts.dlq for the notifier): each letter names its reason and origin offset.',
     severity: 'warning',
     noDataState: 'OK',
   },
@@ -137,7 +163,11 @@ function provisionedRule(rule: AlertRuleSpec) {
     for: rule.for,
     noDataState: rule.noDataState,
     execErrState: 'Error',
-    annotations: { summary: rule.summary, runbook: rule.runbook },
+    annotations: {
+      summary: rule.summary,
+      ...(rule.description !== undefined && { description: rule.description }),
+      runbook: rule.runbook,
+    },
     labels: { severity: rule.severity },
   };
 }

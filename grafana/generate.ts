@@ -5,8 +5,9 @@ import { alertingProvisioning } from './alerts.ts';
 import { harmonyOverview } from './dashboards/harmony-overview.ts';
 import { pipelineHealth } from './dashboards/pipeline-health.ts';
 import { storedData } from './dashboards/stored-data.ts';
+import { traffic } from './dashboards/traffic.ts';
 
-export const dashboards = [harmonyOverview, pipelineHealth, storedData];
+export const dashboards = [harmonyOverview, pipelineHealth, storedData, traffic];
 
 /** Every generated provisioning file: path under the project root, and its exact content. */
 export function provisioningFiles(): Map<string, string> {

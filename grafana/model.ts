@@ -6,7 +6,8 @@
 
 export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
 export const QUERY_API = { type: 'yesoreyeram-infinity-datasource', uid: 'harmony-api' } as const;
-export const LEADERBOARD_PANEL = 'harmony-leaderboard-panel';
+/** The project's panel plugin (plugins/leaderboard-panel): a ranked list for any stream. */
+export const LEADERBOARD_PANEL = 'streaming-leaderboard-panel';
 
 export type DatasourceRef = typeof PROMETHEUS | typeof QUERY_API;
 
@@ -36,7 +37,8 @@ export interface ApiTarget {
   format: 'table';
   url: string;
   url_options: { method: 'GET'; params: { key: string; value: string }[] };
-  root_selector: '';
+  /** Where the rows are in the response: '' for a top-level array, else the key of the array. */
+  root_selector: string;
   columns: ApiColumn[];
 }
 
@@ -64,6 +66,7 @@ export function api(
   params: Record<string, string>,
   columns: ApiColumn[],
   refId = 'A',
+  rootSelector = '',
 ): ApiTarget {
   return {
     refId,
@@ -74,7 +77,7 @@ export function api(
     format: 'table',
     url: path,
     url_options: { method: 'GET', params: Object.entries(params).map(([key, value]) => ({ key, value })) },
-    root_selector: '',
+    root_selector: rootSelector,
     columns,
   };
 }
@@ -93,14 +96,40 @@ export interface Threshold {
   value: number | null;
 }
 
+/**
+ * A field config data link. `${__data.fields.<name>}` is the row's value of that field; a
+ * link to the same dashboard with `var-<name>=` sets that variable.
+ */
+export interface DataLink {
+  title: string;
+  url: string;
+  targetBlank?: boolean;
+}
+
 export interface FieldDefaults {
   unit?: string;
   decimals?: number;
   min?: number;
   max?: number;
+  displayName?: string;
   thresholds?: { mode: 'absolute'; steps: Threshold[] };
-  color?: { mode: string };
+  color?: { mode: string; fixedColor?: string };
+  links?: DataLink[];
   custom?: Record<string, unknown>;
+}
+
+/** Field config for the fields of one name only (Grafana's "fields with name" override). */
+export interface FieldOverride {
+  matcher: { id: 'byName'; options: string };
+  properties: { id: string; value: unknown }[];
+}
+
+/** An override setting `properties` (field config keys: unit, decimals, displayName, ...) on one field. */
+export function byName(field: string, properties: Record<string, unknown>): FieldOverride {
+  return {
+    matcher: { id: 'byName', options: field },
+    properties: Object.entries(properties).map(([id, value]) => ({ id, value })),
+  };
 }
 
 export interface Panel {
@@ -111,7 +140,7 @@ export interface Panel {
   gridPos: { x: number; y: number; w: number; h: number };
   datasource: DatasourceRef;
   targets: Target[];
-  fieldConfig: { defaults: FieldDefaults; overrides: unknown[] };
+  fieldConfig: { defaults: FieldDefaults; overrides: FieldOverride[] };
   options: Record<string, unknown>;
   transformations?: unknown[];
 }
@@ -124,6 +153,7 @@ export type PanelSpec = Omit<
   width?: number;
   height?: number;
   defaults?: FieldDefaults;
+  overrides?: FieldOverride[];
   options?: Record<string, unknown>;
 };
 
@@ -146,16 +176,28 @@ export const SCORE_THRESHOLDS: FieldDefaults['thresholds'] = {
   ],
 };
 
+/** A Prometheus variable query as Grafana stores it; qryType 1 is label_values(). */
+export interface PrometheusVariableQuery {
+  query: string;
+  refId: string;
+  qryType: number;
+}
+
 export interface Variable {
   name: string;
   label: string;
   type: 'query';
   datasource: DatasourceRef;
-  query: ApiTarget | { query: string; refId: string; qryType: number };
+  query: ApiTarget | PrometheusVariableQuery;
+  definition?: string;
+  description?: string;
   includeAll: boolean;
   allValue: string;
-  multi: false;
-  refresh: 2;
+  multi: boolean;
+  /** 1: on dashboard load; 2: on every time range change (the 10 s refresh included). */
+  refresh: 1 | 2;
+  /** A value the query did not return (set by a data link, or typed) is kept. */
+  allowCustomValue?: boolean;
   current: Record<string, never>;
   options: [];
   sort: 1;
@@ -172,6 +214,29 @@ export function apiVariable(name: string, label: string, target: ApiTarget): Var
     // The query API reads an empty filter as "every drone".
     allValue: '',
     multi: false,
+    refresh: 2,
+    current: {},
+    options: [],
+    sort: 1,
+  };
+}
+
+/**
+ * The values of a Prometheus label, e.g. every pipeline: several may be chosen, All matches
+ * every value (`label=~"$name"`).
+ */
+export function prometheusLabelVariable(name: string, label: string, metric: string): Variable {
+  const definition = `label_values(${metric}, ${name})`;
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: PROMETHEUS,
+    query: { query: definition, refId: 'PrometheusVariableQueryEditor-VariableQuery', qryType: 1 },
+    definition,
+    includeAll: true,
+    allValue: '.*',
+    multi: true,
     refresh: 2,
     current: {},
     options: [],
@@ -204,7 +269,15 @@ export function dashboard(
   let y = 0;
   let rowHeight = 0;
   const panels = specs.map((spec, index): Panel => {
-    const { width = 12, height = 8, defaults = {}, options = {}, description = '', ...rest } = spec;
+    const {
+      width = 12,
+      height = 8,
+      defaults = {},
+      overrides = [],
+      options = {},
+      description = '',
+      ...rest
+    } = spec;
     if (x + width > GRID_WIDTH) {
       x = 0;
       y += rowHeight;
@@ -219,7 +292,7 @@ export function dashboard(
       description,
       gridPos,
       datasource: spec.targets[0]!.datasource,
-      fieldConfig: { defaults, overrides: [] },
+      fieldConfig: { defaults, overrides },
       options,
     };
   });

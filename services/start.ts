@@ -64,9 +64,9 @@ function startGrafana(grafana: { binary: string; home: string }): string {
   const dataDir = path.join(config.dataDir, 'grafana');
   const pluginsDir = path.join(dataDir, 'plugins');
   fs.mkdirSync(pluginsDir, { recursive: true });
-  const pluginLink = path.join(pluginsDir, 'harmony-leaderboard-panel');
+  const pluginLink = path.join(pluginsDir, 'streaming-leaderboard-panel');
   fs.rmSync(pluginLink, { force: true, recursive: true });
-  fs.symlinkSync(path.join(projectRoot, 'plugins/harmony-leaderboard-panel/dist'), pluginLink);
+  fs.symlinkSync(path.join(projectRoot, 'plugins/leaderboard-panel/dist'), pluginLink);
   const password = process.env['GRAFANA_ADMIN_PASSWORD'] ?? randomBytes(12).toString('base64url');
   if (process.env['GRAFANA_ADMIN_PASSWORD'] === undefined) {
     process.stdout.write(`grafana: GRAFANA_ADMIN_PASSWORD not set; this run's admin password: ${password}\n`);
@@ -79,7 +79,7 @@ function startGrafana(grafana: { binary: string; home: string }): string {
     GF_SERVER_HTTP_ADDR: '127.0.0.1',
     GF_SECURITY_ADMIN_PASSWORD: password,
     GF_AUTH_ANONYMOUS_ENABLED: 'false',
-    GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS: 'harmony-leaderboard-panel',
+    GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS: 'streaming-leaderboard-panel',
     PROMETHEUS_URL: `http://${config.host}:${config.prometheus.port}`,
     QUERY_API_URL: `http://${config.host}:9465`,
     GRAFANA_DASHBOARDS_PATH: path.join(projectRoot, 'provisioning/grafana/dashboards'),

@@ -4,13 +4,16 @@ import {
   SCORE_THRESHOLDS,
   api,
   apiVariable,
+  byName,
   column,
   dashboard,
   panel,
   prometheus,
 } from '../model.ts';
 
-const REPORTS = 'processor_records_total{topic=~".*drone\\\\.reports",outcome=~"accepted|late"}';
+/** The harmony pipeline's accepted and late reports (the processor runs every stream's pipeline). */
+const REPORTS =
+  'processor_records_total{pipeline="harmony",topic=~".*drone\\\\.reports",outcome=~"accepted|late"}';
 
 export const droneVariable = apiVariable(
   'drone',
@@ -148,14 +151,31 @@ export const harmonyOverview = dashboard(
       {
         width: 10,
         height: 12,
-        defaults: { decimals: 2, thresholds: SCORE_THRESHOLDS },
+        defaults: { decimals: 2 },
+        overrides: [
+          byName('name', { displayName: 'Person' }),
+          // The bar counts low scores: one colour, not the score thresholds (a high count is bad).
+          byName('low_count', {
+            displayName: 'Low scores',
+            decimals: 0,
+            color: { mode: 'fixed', fixedColor: 'orange' },
+          }),
+          byName('avg_score', {
+            displayName: 'Avg score',
+            thresholds: SCORE_THRESHOLDS,
+            color: { mode: 'thresholds' },
+          }),
+          // Scores are 0 to 10: the strips share that scale.
+          byName('recent_scores', { displayName: 'Recent', min: 0, max: 10 }),
+        ],
         options: {
-          nameField: 'name',
+          labelField: 'name',
           valueField: 'low_count',
-          scoreField: 'avg_score',
+          secondaryFields: ['avg_score'],
           seriesField: 'recent_scores',
           limit: 10,
           sortBy: 'none',
+          showHeader: true,
         },
         description:
           'Most low scores (below 2) in the last 24 h; ties by lower average score. From the batch job.',

@@ -1,25 +1,29 @@
-import { dashboard, panel, prometheus } from '../model.ts';
+import { dashboard, panel, prometheus, prometheusLabelVariable } from '../model.ts';
 
 const SERVICES = 'job=~"processor|batch|notifier"';
-const percentiles = (histogram: string, by = '') => [
-  prometheus(
-    `histogram_quantile(0.5, sum by (le${by}) (rate(${histogram}_bucket[$__rate_interval])))`,
-    'p50',
-    'A',
-  ),
-  prometheus(
-    `histogram_quantile(0.99, sum by (le${by}) (rate(${histogram}_bucket[$__rate_interval])))`,
-    'p99',
-    'B',
-  ),
-];
+
+/** Every processor query is narrowed to the pipelines chosen in $pipeline (All: every one). */
+export const pipelineVariable = prometheusLabelVariable('pipeline', 'Pipeline', 'processor_records_total');
+export const PIPELINE = 'pipeline=~"$pipeline"';
+
+/** p50 and p99 of a processor histogram, per pipeline. */
+const percentiles = (histogram: string) =>
+  [0.5, 0.99].map((quantile, index) =>
+    prometheus(
+      `histogram_quantile(${quantile}, sum by (le, pipeline) (rate(${histogram}_bucket{${PIPELINE}}[$__rate_interval])))`,
+      `p${quantile * 100} {{pipeline}}`,
+      String.fromCharCode(65 + index),
+    ),
+  );
 
 export const pipelineHealth = dashboard(
   {
     uid: 'pipeline-health',
     title: 'Pipeline health',
-    description: 'Throughput, lag, latency, dead letters and the health of every Node service.',
+    description:
+      'Throughput, lag, latency, dead letters and the health of every Node service; processor panels per pipeline.',
     tags: ['pipeline'],
+    variables: [pipelineVariable],
   },
   [
     panel(
@@ -43,11 +47,11 @@ export const pipelineHealth = dashboard(
     ),
     panel(
       'timeseries',
-      'Records/s by topic and outcome',
+      'Records/s by pipeline, topic and outcome',
       [
         prometheus(
-          'sum by (topic, outcome) (rate(processor_records_total[$__rate_interval]))',
-          '{{topic}} {{outcome}}',
+          `sum by (pipeline, topic, outcome) (rate(processor_records_total{${PIPELINE}}[$__rate_interval]))`,
+          '{{pipeline}} {{topic}} {{outcome}}',
         ),
       ],
       { defaults: { unit: 'reqps', min: 0 } },
@@ -57,8 +61,8 @@ export const pipelineHealth = dashboard(
       'Consumer lag per partition',
       [
         prometheus(
-          'max by (topic, partition) (processor_consumer_lag)',
-          'processor {{topic}}/{{partition}}',
+          `max by (pipeline, topic, partition) (processor_consumer_lag{${PIPELINE}})`,
+          '{{pipeline}} {{topic}}/{{partition}}',
           'A',
         ),
         prometheus(
@@ -81,7 +85,11 @@ export const pipelineHealth = dashboard(
       'timeseries',
       'Dead letters/s',
       [
-        prometheus('sum by (topic) (rate(processor_dead_letters_total[$__rate_interval]))', '{{topic}}', 'A'),
+        prometheus(
+          `sum by (pipeline, topic) (rate(processor_dead_letters_total{${PIPELINE}}[$__rate_interval]))`,
+          '{{pipeline}} {{topic}}',
+          'A',
+        ),
         prometheus('sum(rate(notifier_dead_letters_total[$__rate_interval]))', 'harmony.alerts', 'B'),
       ],
       { width: 8, defaults: { unit: 'reqps', min: 0 } },
@@ -121,11 +129,11 @@ export const pipelineHealth = dashboard(
       'Sink write errors and pauses',
       [
         prometheus(
-          'sum by (sink) (rate(processor_write_errors_total[$__rate_interval]))',
-          'write errors {{sink}}',
+          `sum by (pipeline, sink) (rate(processor_write_errors_total{${PIPELINE}}[$__rate_interval]))`,
+          'write errors {{pipeline}} {{sink}}',
           'A',
         ),
-        prometheus('max(processor_paused)', 'processor paused', 'B'),
+        prometheus(`max by (pipeline) (processor_paused{${PIPELINE}})`, 'paused {{pipeline}}', 'B'),
         prometheus('max(notifier_retrying)', 'notifier retrying', 'C'),
       ],
       { width: 8, defaults: { unit: 'short', min: 0 } },
@@ -135,13 +143,43 @@ export const pipelineHealth = dashboard(
       'Partition claims and fenced commits (5 min)',
       [
         prometheus(
-          'sum by (topic) (increase(processor_partition_claims_total[5m]))',
-          'claims {{topic}}',
+          `sum by (pipeline, topic) (increase(processor_partition_claims_total{${PIPELINE}}[5m]))`,
+          'claims {{pipeline}} {{topic}}',
           'A',
         ),
-        prometheus('sum by (topic) (increase(processor_fenced_commits_total[5m]))', 'fenced {{topic}}', 'B'),
+        prometheus(
+          `sum by (pipeline, topic) (increase(processor_fenced_commits_total{${PIPELINE}}[5m]))`,
+          'fenced {{pipeline}} {{topic}}',
+          'B',
+        ),
       ],
       { width: 8, defaults: { unit: 'short', min: 0, decimals: 0 } },
+    ),
+    panel(
+      'timeseries',
+      'State store entries',
+      [prometheus(`sum by (pipeline) (processor_state_entries{${PIPELINE}})`, '{{pipeline}}')],
+      {
+        width: 8,
+        defaults: { unit: 'short', min: 0 },
+        description: 'Keys held in the processor state stores (windows, trailing counts), per pipeline.',
+      },
+    ),
+    panel(
+      'timeseries',
+      'State restore: mean duration (15 min)',
+      [
+        prometheus(
+          `sum by (pipeline) (increase(processor_state_restore_seconds_sum{${PIPELINE}}[15m])) / sum by (pipeline) (increase(processor_state_restore_seconds_count{${PIPELINE}}[15m]))`,
+          '{{pipeline}}',
+        ),
+      ],
+      {
+        width: 8,
+        defaults: { unit: 's', min: 0 },
+        description:
+          'How long a claimed partition took to rebuild its state before processing resumed (empty without claims).',
+      },
     ),
     panel(
       'timeseries',

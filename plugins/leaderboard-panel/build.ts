@@ -58,7 +58,7 @@ const parameters = dependencies.map((_, index) => `__dependency${index}`);
 const amd = [
   `define(${JSON.stringify(dependencies)}, function (${parameters.join(', ')}) {`,
   `  var __dependencies = { ${dependencies.map((name, index) => `${JSON.stringify(name)}: ${parameters[index]}`).join(', ')} };`,
-  '  var require = function (name) { if (name in __dependencies) return __dependencies[name]; throw new Error("harmony-leaderboard-panel: unknown dependency " + name); };',
+  '  var require = function (name) { if (name in __dependencies) return __dependencies[name]; throw new Error("streaming-leaderboard-panel: unknown dependency " + name); };',
   '  var module = { exports: {} }; var exports = module.exports;',
   result.outputFiles[0]!.text,
   '  return module.exports;',
@@ -73,5 +73,5 @@ fs.copyFileSync(path.join(root, 'src/plugin.json'), path.join(dist, 'plugin.json
 fs.copyFileSync(path.join(root, 'README.md'), path.join(dist, 'README.md'));
 fs.copyFileSync(path.join(root, 'src/img/logo.svg'), path.join(dist, 'img/logo.svg'));
 console.log(
-  `harmony-leaderboard-panel: wrote ${path.relative(process.cwd(), dist)} (module.js ${amd.length} bytes)`,
+  `streaming-leaderboard-panel: wrote ${path.relative(process.cwd(), dist)} (module.js ${amd.length} bytes)`,
 );

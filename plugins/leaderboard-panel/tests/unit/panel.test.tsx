@@ -1,4 +1,4 @@
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   LoadingState,
@@ -12,16 +12,29 @@ import {
 } from '@grafana/data';
 import { LeaderboardPanel } from '../../src/components/LeaderboardPanel';
 import { defaultOptions, type LeaderboardOptions } from '../../src/types';
-import { leaderboardFrame } from './frames';
+import { SELECT_BUSINESS, leaderboardFrame, surgeFrame, withDataLinks } from './frames';
 
 afterEach(cleanup);
 
 const leaderboardOptions: LeaderboardOptions = {
   ...defaultOptions,
-  nameField: 'name',
+  labelField: 'name',
   valueField: 'low_count',
-  scoreField: 'avg_score',
+  secondaryFields: ['avg_score'],
   seriesField: 'recent_scores',
+};
+
+const surgeOptions: LeaderboardOptions = {
+  ...defaultOptions,
+  labelField: 'name',
+  valueField: 'surge',
+  secondaryFields: ['views_60s', 'trailing_avg', 'city'],
+};
+
+const cssColor = (color: string) => {
+  const probe = document.createElement('span');
+  probe.style.color = color;
+  return probe.style.color;
 };
 
 function renderPanel(
@@ -69,11 +82,6 @@ describe('LeaderboardPanel', () => {
   });
 
   test('bars: the theme colour by default, the value thresholds when the field has them', () => {
-    const cssColor = (color: string) => {
-      const probe = document.createElement('span');
-      probe.style.color = color;
-      return probe.style.color;
-    };
     renderPanel([leaderboardFrame(2)], leaderboardOptions, 'light');
     const primary = cssColor(createTheme({ colors: { mode: 'light' } }).colors.primary.main);
     const bars = () => screen.getAllByTestId('leaderboard-bar') as HTMLElement[];
@@ -95,9 +103,9 @@ describe('LeaderboardPanel', () => {
     );
   });
 
-  test('scores go through the field display: decimals and threshold colours', () => {
+  test('secondary columns go through the field display: decimals and threshold colours', () => {
     renderPanel([leaderboardFrame(3)]);
-    const scores = screen.getAllByTestId('leaderboard-score') as HTMLElement[];
+    const scores = screen.getAllByTestId('leaderboard-secondary') as HTMLElement[];
     expect(scores.map((score) => score.textContent)).toEqual(['1.2', '3.5', '7.3']);
     const theme = createTheme();
     expect(scores.map((score) => score.style.color)).toEqual(
@@ -115,9 +123,10 @@ describe('LeaderboardPanel', () => {
     cleanup();
     renderPanel([leaderboardFrame(3, 'dark', false)], { ...leaderboardOptions, seriesField: undefined });
     expect(screen.queryAllByTestId('sparkline')).toHaveLength(0);
+    expect(within(screen.getAllByTestId('leaderboard-row')[0]!).getAllByRole('cell')).toHaveLength(4);
   });
 
-  test('without field options: the first text field names, the number fields give value and score', () => {
+  test('without field options: the first text field labels, the number fields give value and secondary', () => {
     const frame = toDataFrame({
       fields: [
         { name: 'who', values: ['b', 'a'] },
@@ -128,9 +137,70 @@ describe('LeaderboardPanel', () => {
     renderPanel([frame], { ...defaultOptions, sortBy: 'value-desc' });
     const rows = screen.getAllByTestId('leaderboard-row');
     expect(rows.map((row) => within(row).getAllByRole('cell')[1]!.textContent)).toEqual(['a', 'b']);
-    expect(screen.getAllByTestId('leaderboard-score').map((score) => score.textContent)).toEqual([
+    expect(screen.getAllByTestId('leaderboard-secondary').map((score) => score.textContent)).toEqual([
       '0.500',
       '9',
     ]);
+  });
+
+  test('a header names the columns by their display names; it can be turned off', () => {
+    renderPanel([leaderboardFrame(2)]);
+    const header = screen.getByTestId('leaderboard-header');
+    expect(
+      within(header)
+        .getAllByRole('columnheader')
+        .map((cell) => cell.textContent),
+    ).toEqual(['#', 'name', 'low_count', 'avg_score', 'recent_scores']);
+    cleanup();
+    renderPanel([leaderboardFrame(2)], { ...leaderboardOptions, showHeader: false });
+    expect(screen.queryByTestId('leaderboard-header')).toBeNull();
+  });
+
+  test('another stream: several secondary columns, numbers coloured and text plain', () => {
+    renderPanel([surgeFrame(3)], surgeOptions);
+    const rows = screen.getAllByTestId('leaderboard-row');
+    expect(
+      within(rows[0]!)
+        .getAllByRole('cell')
+        .map((cell) => cell.textContent),
+    ).toEqual(['1', 'Café & Bar 1', '12.0 ×', '120', '10.0', 'Lyon']);
+    const bars = screen.getAllByTestId('leaderboard-bar') as HTMLElement[];
+    const theme = createTheme();
+    expect(bars[0]!.style.background).toBe(cssColor(theme.visualization.getColorByName('red')));
+    const city = within(rows[0]!).getAllByTestId('leaderboard-secondary')[2] as HTMLElement;
+    expect(city.style.color).toBe('');
+  });
+
+  test('a data link makes each row a link to its own URL, e.g. setting a dashboard variable', () => {
+    renderPanel([withDataLinks(surgeFrame(3), [SELECT_BUSINESS])], surgeOptions);
+    const rows = screen.getAllByTestId('leaderboard-row');
+    expect(rows.map((row) => row.closest('a')?.getAttribute('href'))).toEqual([
+      '/d/traffic-surges?var-business=b-00001',
+      '/d/traffic-surges?var-business=b-00002',
+      '/d/traffic-surges?var-business=b-00003',
+    ]);
+    expect(rows[0]!.closest('a')!.getAttribute('title')).toBe('Show Café & Bar 1');
+  });
+
+  test('several data links: a click on a row opens the menu of its links', () => {
+    const frame = withDataLinks(surgeFrame(2), [
+      SELECT_BUSINESS,
+      { title: 'Stored views', url: '/d/stored?var-id=${__data.fields.business_id}' },
+    ]);
+    renderPanel([frame], surgeOptions);
+    const rows = screen.getAllByTestId('leaderboard-row');
+    expect(rows[1]!.closest('a')).toBeNull();
+    fireEvent.click(rows[1]!);
+    const items = [...document.querySelectorAll('[data-role="menuitem"]')];
+    expect(items.map((item) => item.textContent)).toEqual(['Show Café & Bar 2', 'Stored views']);
+    expect(items.map((item) => item.getAttribute('href'))).toEqual([
+      '/d/traffic-surges?var-business=b-00002',
+      '/d/stored?var-id=b-00002',
+    ]);
+  });
+
+  test('no data links: rows are not links', () => {
+    renderPanel([surgeFrame(2)], surgeOptions);
+    expect(screen.getAllByTestId('leaderboard-row').map((row) => row.closest('a'))).toEqual([null, null]);
   });
 });

@@ -1,4 +1,4 @@
-import { FieldType, type DataFrame, type Field } from '@grafana/data';
+import { FieldType, type DataFrame, type Field, type LinkModel } from '@grafana/data';
 import type { LeaderboardOptions } from './types';
 
 /** Recent values from a series cell: "1.5, 7,3", "[1.5, 7, 3]" or an array; anything else is none. */
@@ -22,9 +22,10 @@ export function parseSeries(cell: unknown): number[] {
 }
 
 export interface LeaderboardFields {
-  name: Field;
+  label: Field;
   value: Field;
-  score?: Field;
+  /** Shown after the bar, in this order. */
+  secondary: Field[];
   series?: Field;
 }
 
@@ -32,27 +33,32 @@ const byName = (frame: DataFrame, name: string | undefined) =>
   name ? frame.fields.find((field) => field.name === name || field.config.displayName === name) : undefined;
 
 /**
- * The fields the panel draws. Named in the options, or else: the first string field names the
- * rows, the first number field is the value, the second the score.
+ * The fields the panel draws. Named in the options, or else: the first string field labels the
+ * rows, the first number field is the value, the next number field the one secondary column.
+ * Secondary fields named in the options but absent from the data are left out.
  */
 export function pickFields(frame: DataFrame, options: LeaderboardOptions): LeaderboardFields | undefined {
   const numbers = frame.fields.filter((field) => field.type === FieldType.number);
-  const name =
-    byName(frame, options.nameField) ?? frame.fields.find((field) => field.type === FieldType.string);
+  const label =
+    byName(frame, options.labelField) ?? frame.fields.find((field) => field.type === FieldType.string);
   const value = byName(frame, options.valueField) ?? numbers[0];
-  if (name === undefined || value === undefined) return undefined;
-  const score = byName(frame, options.scoreField) ?? numbers.find((field) => field !== value);
+  if (label === undefined || value === undefined) return undefined;
+  const secondary =
+    options.secondaryFields === undefined
+      ? numbers.filter((field) => field !== value).slice(0, 1)
+      : options.secondaryFields
+          .map((name) => byName(frame, name))
+          .filter((field): field is Field => field !== undefined);
   const series = byName(frame, options.seriesField);
-  return { name, value, score, series };
+  return { label, value, secondary, series };
 }
 
 export interface LeaderboardRow {
   rank: number;
-  /** Index of the row in the frame, for the fields' display processors. */
+  /** Index of the row in the frame: for the fields' display processors and data links. */
   index: number;
-  name: string;
+  label: string;
   value: number;
-  score: number | undefined;
   series: number[];
   /** The value as a fraction of the largest value shown: the bar's length. */
   fraction: number;
@@ -82,15 +88,44 @@ export function buildRows(
   const largest = Math.max(0, ...shown.map(valueAt).filter(Number.isFinite));
   return shown.map((index, position) => {
     const value = valueAt(index);
-    const score = fields.score === undefined ? undefined : Number(fields.score.values[index]);
     return {
       rank: position + 1,
       index,
-      name: String(fields.name.values[index] ?? ''),
+      label: String(fields.label.values[index] ?? ''),
       value,
-      score: score === undefined || Number.isNaN(score) ? undefined : score,
       series: fields.series === undefined ? [] : parseSeries(fields.series.values[index]),
       fraction: largest > 0 && Number.isFinite(value) ? Math.max(0, value) / largest : 0,
     };
   });
+}
+
+/**
+ * A row's data links, from Grafana's field config links (set up by Grafana as field.getLinks,
+ * interpolated for the row: ${__data.fields.business_id} and the like). Every field is asked,
+ * label and value first; a link that several fields carry (the panel defaults give it to all
+ * of them) is listed once.
+ */
+export function rowLinks(frame: DataFrame, fields: LeaderboardFields, rowIndex: number): LinkModel<Field>[] {
+  const ordered = [fields.label, fields.value, ...fields.secondary, ...frame.fields];
+  const seen = new Set<string>();
+  const links: LinkModel<Field>[] = [];
+  for (const field of new Set(ordered)) {
+    for (const link of field.getLinks?.({ valueRowIndex: rowIndex }) ?? []) {
+      const key = `${link.title}\u0000${link.href}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      links.push(link);
+    }
+  }
+  return links;
+}
+
+/** The strip's vertical range: the series field's min/max, else the first secondary field's, else the data's. */
+export function seriesRange(fields: LeaderboardFields, rows: LeaderboardRow[]): { min: number; max: number } {
+  const values = rows.flatMap((row) => row.series);
+  const reference = fields.secondary.find((field) => field.type === FieldType.number);
+  return {
+    min: fields.series?.config.min ?? reference?.config.min ?? Math.min(0, ...values),
+    max: fields.series?.config.max ?? reference?.config.max ?? Math.max(0, ...values),
+  };
 }

@@ -106,6 +106,26 @@ for (const mode of ['light', 'dark'] as const) {
   }
 }
 
+test('surging businesses: secondary columns, and each row links to its own dashboard variable', async () => {
+  const page = await openPage();
+  await page.evaluate(() => window.renderLeaderboard(12, 'dark', 'surges'));
+  await page.waitForSelector('[data-testid="leaderboard-row"]');
+  const rows = await page.$$eval('[data-testid="leaderboard-row"]', (elements) =>
+    elements.map((row) => ({
+      cells: [...row.querySelectorAll('[role="cell"]')].map((cell) => cell.textContent),
+      href: row.closest('a')?.getAttribute('href'),
+    })),
+  );
+  expect(rows).toHaveLength(10);
+  expect(rows[0]).toEqual({
+    cells: ['1', 'Café & Bar 1', '12.0 ×', '120', '10.0', 'Lyon'],
+    href: '/d/traffic-surges?var-business=b-00001',
+  });
+  expect(rows[9]!.href).toBe('/d/traffic-surges?var-business=b-00010');
+  expect(await page.$$eval('[data-testid="sparkline"]', (strips) => strips.length)).toBe(0);
+  await page.screenshot({ path: path.join(screenshots, 'surges-dark.png') });
+});
+
 test('light and dark themes give the board different backgrounds', () => {
   expect(backgrounds['light']).toBeDefined();
   expect(backgrounds['dark']).toBeDefined();

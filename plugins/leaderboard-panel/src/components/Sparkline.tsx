@@ -12,10 +12,11 @@ interface SparklineProps {
 export function Sparkline({ values, min, max, color, width = 80, height = 20 }: SparklineProps) {
   if (values.length === 0) return null;
   const span = max > min ? max - min : 1;
-  const step = values.length > 1 ? width / (values.length - 1) : 0;
+  // 2 px inset on every side: the dot on the latest value stays inside the strip.
+  const step = values.length > 1 ? (width - 4) / (values.length - 1) : 0;
   const points = values.map((value, index) => {
     const clamped = Math.min(max, Math.max(min, value));
-    return [index * step, height - 2 - ((clamped - min) / span) * (height - 4)] as const;
+    return [2 + index * step, height - 2 - ((clamped - min) / span) * (height - 4)] as const;
   });
   const [lastX, lastY] = points[points.length - 1]!;
   return (

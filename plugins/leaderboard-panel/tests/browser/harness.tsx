@@ -13,7 +13,7 @@ import {
   getDefaultTimeRange,
   type PanelPlugin,
 } from '@grafana/data';
-import { leaderboardFrame } from '../unit/frames';
+import { SELECT_BUSINESS, leaderboardFrame, surgeFrame, withDataLinks } from '../unit/frames';
 
 const provided: Record<string, unknown> = {
   react: React,
@@ -27,7 +27,7 @@ declare global {
   interface Window {
     define: (dependencies: string[], factory: (...modules: unknown[]) => unknown) => void;
     loadedPlugin?: PanelPlugin;
-    renderLeaderboard: (rows: number, mode: 'light' | 'dark') => void;
+    renderLeaderboard: (rows: number, mode: 'light' | 'dark', board?: 'harmony' | 'surges') => void;
   }
 }
 
@@ -41,7 +41,35 @@ window.define = (dependencies, factory) => {
 };
 
 let root: Root | undefined;
-window.renderLeaderboard = (rows, mode) => {
+/** The two boards the dashboards draw: low-harmony persons, and surging businesses with a data link per row. */
+const boards = {
+  harmony: (rows: number, mode: 'light' | 'dark') => ({
+    series: [leaderboardFrame(rows, mode)],
+    options: {
+      labelField: 'name',
+      valueField: 'low_count',
+      secondaryFields: ['avg_score'],
+      seriesField: 'recent_scores',
+      limit: 10,
+      sortBy: 'none',
+      showHeader: true,
+    },
+  }),
+  surges: (rows: number, mode: 'light' | 'dark') => ({
+    series: [withDataLinks(surgeFrame(rows, mode), [SELECT_BUSINESS])],
+    options: {
+      labelField: 'name',
+      valueField: 'surge',
+      secondaryFields: ['views_60s', 'trailing_avg', 'city'],
+      limit: 10,
+      sortBy: 'none',
+      showHeader: true,
+    },
+  }),
+};
+
+window.renderLeaderboard = (rows, mode, board = 'harmony') => {
+  const { series, options } = boards[board](rows, mode);
   const Panel = window.loadedPlugin!.panel!;
   const theme = createTheme({ colors: { mode } });
   root?.unmount();
@@ -50,19 +78,8 @@ window.renderLeaderboard = (rows, mode) => {
     <ThemeContext.Provider value={theme}>
       <Panel
         {...({
-          data: {
-            series: [leaderboardFrame(rows, mode)],
-            state: LoadingState.Done,
-            timeRange: getDefaultTimeRange(),
-          },
-          options: {
-            nameField: 'name',
-            valueField: 'low_count',
-            scoreField: 'avg_score',
-            seriesField: 'recent_scores',
-            limit: 10,
-            sortBy: 'none',
-          },
+          data: { series, state: LoadingState.Done, timeRange: getDefaultTimeRange() },
+          options,
           width: 640,
           height: 420,
         } as unknown as React.ComponentProps<typeof Panel>)}
