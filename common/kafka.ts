@@ -6,10 +6,15 @@ import type { Logger } from 'pino';
  * transaction) at ERROR although it retries them itself; real failures reach us as rejections
  * and are logged where they are handled. So its errors become warnings in our log.
  */
+const IDEMPOTENT_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 function kafkaLogs(log: Logger): logCreator {
   const kafkaLog = log.child({ component: 'kafkajs' });
   return () =>
     ({ namespace, level, log: { message, ...extra } }) => {
+      // Our transactions bound a producer's retries on purpose: a transaction that runs out of
+      // them is aborted and redone whole, which keeps exactly-once; kafkajs warns at every claim.
+      if (message === IDEMPOTENT_RETRIES_WARNING) return;
       const fields = { namespace, ...extra };
       if (level <= logLevel.WARN) kafkaLog.warn(fields, message);
       else kafkaLog.info(fields, message);

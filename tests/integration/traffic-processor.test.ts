@@ -1,0 +1,132 @@
+import { type ChildProcess } from 'node:child_process';
+import { expect, test } from 'vitest';
+import { MINUTE_MS } from '../../common/time.ts';
+import { SURGE } from '../../schemas/traffic.ts';
+import { topAt, viewsPerMinute, type View } from '../support/traffic-reference.ts';
+import {
+  committedMessages,
+  isolatedRun,
+  metricsText,
+  startProgram,
+  stopGracefully,
+  testProducer,
+  waitFor,
+} from './harmony.ts';
+import { caughtUp, generateTraffic, storedMinuteViews, storedTop, type GeneratedTraffic } from './traffic.ts';
+import { sampleValue } from '../../common/exposition.ts';
+
+const GRACE_SECONDS = 10;
+const COUNT = 200_000;
+const RATE = 150;
+const LATE_VIEWS = 1000;
+
+function startTrafficProcessor(prefix: string, keyspace: string, port: number, instance: string): ChildProcess {
+  return startProgram(
+    'processor/main.ts',
+    {
+      PROCESSOR_PIPELINES: 'traffic',
+      PROCESSOR_TOPIC_PREFIX: prefix,
+      PROCESSOR_GROUP_ID: `${prefix}processor`,
+      PROCESSOR_INSTANCE_ID: instance,
+      PROCESSOR_METRICS_PORT: String(port),
+      CASSANDRA_KEYSPACE_TRAFFIC: keyspace,
+      TRAFFIC_GRACE_SECONDS: String(GRACE_SECONDS),
+    },
+    `traffic-processor-${instance}.log`,
+  );
+}
+
+/** 1,000 views two hours older than anything generated: later than any grace, once stream time has moved on. */
+async function sendLateViews(prefix: string, traffic: GeneratedTraffic): Promise<void> {
+  const producer = testProducer();
+  await producer.connect();
+  const businesses = [...new Set(traffic.views.slice(0, 5000).map((view) => view.business_id))];
+  await producer.send({
+    topic: `${prefix}traffic.pageviews`,
+    messages: Array.from({ length: LATE_VIEWS }, (_, index) => {
+      const business_id = businesses[index % businesses.length]!;
+      const event_time = new Date(traffic.start - 2 * 60 * MINUTE_MS + index * 1000).toISOString();
+      return {
+        key: business_id,
+        value: JSON.stringify({ request_id: `late-${index}`, business_id, event_time, platform: 'web', path: '/' }),
+      };
+    }),
+  });
+  await producer.disconnect();
+}
+
+/** The whole truth the test holds the processor to, computed from the generator's file. */
+async function expectTheDefinitions(keyspace: string, traffic: GeneratedTraffic, views: View[]) {
+  const expected = viewsPerMinute(views);
+  const stored = await storedMinuteViews(keyspace);
+  // Minutes closed by every partition's stream time: all but the last one or two.
+  const closedBefore = traffic.end - GRACE_SECONDS * 1000 - MINUTE_MS;
+  let compared = 0;
+  for (const [key, count] of expected) {
+    if (Number(key.split('|')[1]) + MINUTE_MS > closedBefore) continue;
+    expect(stored.get(key), key).toBe(count);
+    compared += 1;
+  }
+  expect(compared).toBeGreaterThan(50_000);
+  // Nothing else: no minute of the late views, no double counts anywhere.
+  for (const [key, count] of stored) expect(expected.get(key), key).toBe(count);
+
+  const steps = [17, 19, 21].map((minutes) => traffic.start + minutes * MINUTE_MS);
+  for (const step of steps) {
+    const top = await storedTop(keyspace, step);
+    expect(top).toHaveLength(SURGE.topN);
+    expect(top, new Date(step).toISOString()).toEqual(topAt(views, step));
+  }
+}
+
+test('200,000 generated page views: every per-minute count and the top 10 at three steps follow the definitions; late views are kept apart', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const traffic = generateTraffic(prefix, COUNT, 11, RATE);
+  expect(traffic.end - traffic.start).toBeGreaterThan(20 * MINUTE_MS);
+  await sendLateViews(prefix, traffic);
+  const processor = startTrafficProcessor(prefix, keyspace, 19610, 'single');
+  await waitFor(
+    () => caughtUp(`${prefix}processor-traffic`, [`${prefix}traffic.pageviews`, `${prefix}traffic.surge-candidates`]),
+    (done) => done,
+    300_000,
+  );
+  await expectTheDefinitions(keyspace, traffic, traffic.views);
+
+  const late = (await committedMessages(`${prefix}traffic.pageviews.late`, LATE_VIEWS)).map(
+    (text) => JSON.parse(text) as { reason: string; origin: { topic: string; offset: string } },
+  );
+  expect(late).toHaveLength(LATE_VIEWS);
+  expect(late.every((letter) => letter.reason.startsWith('late: ') && letter.origin.topic === `${prefix}traffic.pageviews`)).toBe(true);
+  const metrics = await metricsText(19610);
+  const sample = (labels: Record<string, string>) =>
+    sampleValue(metrics, 'processor_records_total', { pipeline: 'traffic', topic: `${prefix}traffic.pageviews`, ...labels });
+  expect(sample({ outcome: 'late' })).toBe(LATE_VIEWS);
+  expect(sample({ outcome: 'accepted' })).toBe(COUNT);
+  expect(sampleValue(metrics, 'traffic_top_steps_total', {})).toBeGreaterThan(100);
+  expect(await stopGracefully(processor)).toBe(0);
+}, 600_000);
+
+test('two instances, each killed with SIGKILL three times at random moments and restarted: the same rows and top lists', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const traffic = generateTraffic(prefix, COUNT, 11, RATE);
+  const ports = { a: 19620, b: 19621 };
+  const running: Record<'a' | 'b', ChildProcess> = {
+    a: startTrafficProcessor(prefix, keyspace, ports.a, 'a'),
+    b: startTrafficProcessor(prefix, keyspace, ports.b, 'b'),
+  };
+  for (let kill = 0; kill < 6; kill += 1) {
+    const victim = kill % 2 === 0 ? 'a' : 'b';
+    await new Promise((resolve) => setTimeout(resolve, 3000 + Math.floor(Math.random() * 4000)));
+    running[victim].kill('SIGKILL');
+    await new Promise((resolve) => running[victim].once('exit', resolve));
+    running[victim] = startTrafficProcessor(prefix, keyspace, ports[victim], victim);
+  }
+  await waitFor(
+    () => caughtUp(`${prefix}processor-traffic`, [`${prefix}traffic.pageviews`, `${prefix}traffic.surge-candidates`]),
+    (done) => done,
+    300_000,
+  );
+  await expectTheDefinitions(keyspace, traffic, traffic.views);
+  expect(await stopGracefully(running.a)).toBe(0);
+  expect(await stopGracefully(running.b)).toBe(0);
+}, 900_000);
