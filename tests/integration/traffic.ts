@@ -43,7 +43,7 @@ export function generateTraffic(prefix: string, count: number, seed: number, rat
     .split('\n')
     .map((line) => JSON.parse(line) as PageView)
     .map((view) => ({ business_id: view.business_id, time: Date.parse(view.event_time) }));
-  return { views, start, end: Math.max(...views.map((view) => view.time)) };
+  return { views, start, end: views.reduce((latest, view) => Math.max(latest, view.time), 0) };
 }
 
 /** Whether a consumer group has committed every partition of the topics up to its end. */
