@@ -1,30 +1,19 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import cron from 'node-cron';
 import { pino } from 'pino';
+import type { Registry } from 'prom-client';
 import { untilAvailable } from '../common/backoff.ts';
 import { CassandraStore } from '../common/cassandra.ts';
 import { serveMetrics } from '../common/http.ts';
-import { loadBatchConfig, type BatchConfig } from './config.ts';
-import { reportStatsJob, topLowPersonsJob, type TimeRange } from './jobs.ts';
-import {
-  BATCH_JOBS,
-  createBatchMetrics,
-  showBuckets,
-  showLeaderboard,
-  type BatchMetrics,
-} from './metrics.ts';
-import { queryApi } from './query-api.ts';
-import { HarmonyQueries, HarmonyTables } from './store.ts';
+import { SECOND_MS } from '../common/time.ts';
 import { UsageError, runCli } from '../common/cli.ts';
+import { queryApi } from './api.ts';
+import { loadBatchConfig, type BatchConfig } from './config.ts';
+import { createBatchMetrics, declareJobs, type BatchMetrics } from './metrics.ts';
 import { parseRange, type RawRangeOptions } from './options.ts';
+import type { BatchJob, BatchStream, JobRun, StreamContext } from './stream.ts';
+import { STREAMS } from './streams/index.ts';
 
-const LATEST_BOARD = 'latest';
-const schemaFile = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../provisioning/cassandra/harmony.cql',
-);
 const log = pino({ name: 'batch' }, pino.destination(2));
 
 interface Options extends RawRangeOptions {
@@ -32,139 +21,143 @@ interface Options extends RawRangeOptions {
   json?: boolean;
 }
 
-function openStore(config: BatchConfig): CassandraStore {
-  return new CassandraStore({
-    contactPoints: config.cassandraContactPoints,
-    localDataCenter: config.cassandraLocalDc,
-    keyspace: config.keyspace,
+/** A stream with its store (bound to its keyspace) and its jobs. */
+interface OpenStream {
+  stream: BatchStream;
+  context: StreamContext;
+  jobs: BatchJob[];
+}
+
+function openStreams(config: BatchConfig, registry: Registry): OpenStream[] {
+  const jobNames = new Set<string>();
+  return STREAMS.map((stream) => {
+    const keyspace = stream.keyspace(config);
+    const store = new CassandraStore({
+      contactPoints: config.cassandraContactPoints,
+      localDataCenter: config.cassandraLocalDc,
+      keyspace,
+    });
+    const context = { config, keyspace, store, registry, log: log.child({ stream: stream.name }) };
+    const jobs = stream.jobs?.(context) ?? [];
+    for (const job of jobs) {
+      if (jobNames.has(job.name)) throw new Error(`two streams have a job named ${job.name}`);
+      jobNames.add(job.name);
+    }
+    return { stream, context, jobs };
   });
 }
 
-async function connect(store: CassandraStore, config: BatchConfig): Promise<void> {
+/** Connects a stream's store and prepares what its jobs need. */
+async function connect({ stream, context }: OpenStream): Promise<void> {
   try {
-    await store.connect();
+    await context.store.connect();
   } catch (error) {
-    throw new Error(
-      `cannot reach Cassandra at ${config.cassandraContactPoints.join(',')}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    const where = context.config.cassandraContactPoints.join(',');
+    throw new Error(`cannot reach Cassandra at ${where}: ${(error as Error).message}`, { cause: error });
   }
-  await store.applySchema(schemaFile, 'harmony');
+  await stream.prepare?.(context);
 }
 
-/** Runs both jobs once over the given ranges; each job's run is timed and counted. */
-async function runJobs(
-  tables: HarmonyTables,
-  config: BatchConfig,
-  metrics: BatchMetrics,
-  ranges: { board: string; top: TimeRange; buckets: TimeRange },
-) {
-  const timed = async <T>(job: string, run: () => Promise<T>): Promise<T> => {
-    const stopTimer = metrics.duration.startTimer({ name: job });
+/**
+ * Runs a stream's jobs once, one after the other; each job's run is timed and counted. The
+ * results by job name, and their summaries merged for one log line.
+ */
+async function runJobs(open: OpenStream, metrics: BatchMetrics, when: JobRun) {
+  const results: Record<string, unknown> = {};
+  let summary: Record<string, unknown> = {};
+  for (const job of open.jobs) {
+    const stopTimer = metrics.duration.startTimer({ name: job.name });
     try {
-      const result = await run();
-      metrics.runs.inc({ name: job, outcome: 'success' });
-      metrics.lastSuccess.set({ name: job }, Date.now() / 1000);
-      return result;
+      const outcome = await job.run(when);
+      results[job.name] = outcome.result;
+      summary = { ...summary, ...outcome.summary };
+      metrics.runs.inc({ name: job.name, outcome: 'success' });
+      metrics.lastSuccess.set({ name: job.name }, Date.now() / SECOND_MS);
     } catch (error) {
-      metrics.runs.inc({ name: job, outcome: 'failure' });
+      metrics.runs.inc({ name: job.name, outcome: 'failure' });
       throw error;
     } finally {
       stopTimer();
     }
-  };
-  const leaderboard = await timed('top_low_persons', () =>
-    topLowPersonsJob(tables, ranges.board, ranges.top, {
-      threshold: config.lowScoreThreshold,
-      size: config.topSize,
-    }),
-  );
-  const buckets = await timed('report_stats', () => reportStatsJob(tables, ranges.buckets, config.bucketMs));
-  return { leaderboard, buckets };
-}
-
-function rollingRanges(config: BatchConfig, now: Date) {
-  return {
-    board: LATEST_BOARD,
-    top: { from: new Date(now.getTime() - config.topWindowMs), to: now },
-    buckets: { from: new Date(now.getTime() - config.lookbackMs), to: now },
-  };
+  }
+  return { results, summary };
 }
 
 async function runOnce(config: BatchConfig, options: Options): Promise<void> {
   const range = parseRange(options);
-  const now = new Date();
-  const ranges =
-    range === undefined
-      ? rollingRanges(config, now)
-      : { board: `${range.from.toISOString()}/${range.to.toISOString()}`, top: range, buckets: range };
-  const store = openStore(config);
-  await connect(store, config);
-  const tables = new HarmonyTables(store, config.keyspace);
+  const metrics = createBatchMetrics();
+  const opened = openStreams(config, metrics.registry);
+  const streams = opened.filter((open) => open.jobs.length > 0);
+  const when = { now: new Date(), ...(range !== undefined && { range }) };
   try {
-    const { leaderboard, buckets } = await runJobs(tables, config, createBatchMetrics(), ranges);
-    if (options.json) {
-      process.stdout.write(
-        `${JSON.stringify({ top_low_persons: leaderboard, report_stats: buckets }, null, 2)}\n`,
-      );
-    } else {
-      log.info(
-        { board: leaderboard.board, leaders: leaderboard.persons.length, buckets: buckets.length },
-        'batch jobs done',
-      );
+    const results: Record<string, unknown> = {};
+    for (const open of streams) {
+      await connect(open);
+      const ran = await runJobs(open, metrics, when);
+      Object.assign(results, ran.results);
+      log.info({ stream: open.stream.name, ...ran.summary }, 'batch jobs done');
     }
+    if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } finally {
-    await store.shutdown();
+    await Promise.all(opened.map((open) => open.context.store.shutdown()));
   }
 }
 
 async function runScheduled(config: BatchConfig): Promise<void> {
   const metrics = createBatchMetrics();
+  const streams = openStreams(config, metrics.registry);
+  declareJobs(
+    metrics,
+    streams.flatMap((open) => open.jobs.map((job) => job.name)),
+  );
   let ready = false;
-  const store = openStore(config);
-  const api = { path: '/api', router: queryApi(new HarmonyQueries(store, config.keyspace)) };
+  const api = queryApi(
+    streams.map(({ stream, context }) => ({ name: stream.name, routes: stream.routes(context) })),
+  );
   const server = await serveMetrics(metrics.registry, {
     host: config.httpHost,
     port: config.httpPort,
     portSetting: 'BATCH_HTTP_PORT',
     isReady: () => ready,
-    mounted: [api],
+    mounted: [{ path: '/api', router: api }],
   });
   const url = `http://${config.httpHost}:${config.httpPort}`;
   log.info({ metrics: `${url}/metrics`, api: `${url}/api` }, 'serving metrics and the query API');
-  await untilAvailable('cassandra schema', () => connect(store, config), log);
-  const tables = new HarmonyTables(store, config.keyspace);
+  await Promise.all(
+    streams.map((open) => untilAvailable(`cassandra for ${open.stream.name}`, () => connect(open), log)),
+  );
   ready = true;
 
-  let running: Promise<void> | undefined;
+  // Per stream, a run still going when the next is due makes the next one a skip, never an overlap.
+  const running = new Map<string, Promise<void>>();
   const tick = () => {
-    // A run still going when the next is due makes the next one a skip, never an overlap.
-    if (running !== undefined) {
-      for (const name of BATCH_JOBS) metrics.skipped.inc({ name });
-      log.warn('previous run still going; skipping this one');
-      return;
-    }
     const now = new Date();
-    running = runJobs(tables, config, metrics, rollingRanges(config, now))
-      .then(({ leaderboard, buckets }) => {
-        showLeaderboard(metrics, leaderboard);
-        showBuckets(metrics, buckets, config.bucketMs, now);
-        log.info({ leaders: leaderboard.persons.length, buckets: buckets.length }, 'batch jobs done');
-      })
-      .catch((error: unknown) => log.error({ err: error }, 'batch run failed; the next run retries'))
-      .finally(() => {
-        running = undefined;
-      });
+    for (const open of streams) {
+      const { name } = open.stream;
+      if (open.jobs.length === 0) continue;
+      if (running.has(name)) {
+        for (const job of open.jobs) metrics.skipped.inc({ name: job.name });
+        log.warn({ stream: name }, 'previous run still going; skipping this one');
+        continue;
+      }
+      const run = runJobs(open, metrics, { now })
+        .then(({ summary }) => log.info({ stream: name, ...summary }, 'batch jobs done'))
+        .catch((error: unknown) =>
+          log.error({ err: error, stream: name }, 'batch run failed; the next run retries'),
+        )
+        .finally(() => running.delete(name));
+      running.set(name, run);
+    }
   };
-  const task = cron.schedule(config.schedule, tick, { name: 'harmony-batch' });
+  const task = cron.schedule(config.schedule, tick, { name: 'batch' });
   log.info({ schedule: config.schedule }, 'scheduled; first run now');
   tick();
 
   const shutdown = async (signal: string) => {
-    log.info({ signal }, 'stopping after the run in progress');
+    log.info({ signal }, 'stopping after the runs in progress');
     await task.stop();
-    await running;
-    await store.shutdown();
+    await Promise.all(running.values());
+    await Promise.all(streams.map((open) => open.context.store.shutdown()));
     server.close();
     process.exit(0);
   };
@@ -174,13 +167,13 @@ async function runScheduled(config: BatchConfig): Promise<void> {
 
 const program = new Command('batch')
   .description(
-    'Harmony batch statistics: the top low-harmony persons and per-bucket averages, from Cassandra.\n' +
-      'Without options it runs on BATCH_SCHEDULE and serves Prometheus gauges.',
+    `Batch statistics and the query API of every stream (${STREAMS.map((stream) => stream.name).join(', ')}), from Cassandra.\n` +
+      'Without options it runs the jobs on BATCH_SCHEDULE and serves Prometheus gauges and the query API.',
   )
   .option('--once', 'run every job now and exit')
   .option('--from <iso>', 'recompute from this event time (ISO-8601 with timezone); implies --once')
   .option('--to <iso>', 'recompute up to this event time, exclusive (default: now); implies --once')
-  .option('--json', 'print the results as JSON on stdout; implies --once')
+  .option('--json', 'print the results as JSON on stdout, by job name; implies --once')
   .exitOverride()
   .action(async (options: Options) => {
     let config: BatchConfig;

@@ -1,10 +1,13 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { cassandraSettings, integerSetting, parseEnv } from '../common/env.ts';
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../common/time.ts';
 import { LOW_SCORE_THRESHOLD } from '../schemas/harmony.ts';
 
 const batchEnv = z.object({
   ...cassandraSettings,
+  // CASSANDRA_KEYSPACE names harmony's keyspace; traffic's has a setting of its own, as valid.
+  CASSANDRA_KEYSPACE_TRAFFIC: cassandraSettings.CASSANDRA_KEYSPACE.unwrap().default('traffic'),
   BATCH_SCHEDULE: z
     .string()
     .default('* * * * *')
@@ -29,13 +32,14 @@ export function loadBatchConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     cassandraContactPoints: settings.CASSANDRA_CONTACT_POINTS,
     cassandraLocalDc: settings.CASSANDRA_LOCAL_DC,
-    keyspace: settings.CASSANDRA_KEYSPACE,
+    harmonyKeyspace: settings.CASSANDRA_KEYSPACE,
+    trafficKeyspace: settings.CASSANDRA_KEYSPACE_TRAFFIC,
     schedule: settings.BATCH_SCHEDULE,
     lowScoreThreshold: settings.BATCH_LOW_SCORE_THRESHOLD,
     topSize: settings.BATCH_TOP_SIZE,
-    topWindowMs: settings.BATCH_TOP_WINDOW_HOURS * 3_600_000,
-    bucketMs: settings.BATCH_BUCKET_SECONDS * 1000,
-    lookbackMs: settings.BATCH_LOOKBACK_MINUTES * 60_000,
+    topWindowMs: settings.BATCH_TOP_WINDOW_HOURS * HOUR_MS,
+    bucketMs: settings.BATCH_BUCKET_SECONDS * SECOND_MS,
+    lookbackMs: settings.BATCH_LOOKBACK_MINUTES * MINUTE_MS,
     httpHost: settings.BATCH_HTTP_HOST,
     httpPort: settings.BATCH_HTTP_PORT,
   };

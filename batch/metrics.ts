@@ -1,17 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { latestCompleteBucket, type BucketStats } from './statistics.ts';
-import type { Leaderboard } from './jobs.ts';
 
-// The label is `name`, not `job`: Prometheus owns `job` for the scrape target.
-export const BATCH_JOBS = ['top_low_persons', 'report_stats'] as const;
-
-/** Every metric the batch service serves: its jobs' health and their latest results. */
+/**
+ * The health of every stream's jobs; the gauges showing a job's results are its stream's own
+ * (registered on the same registry). The label is `name`, not `job`: Prometheus owns `job` for
+ * the scrape target.
+ */
 export function createBatchMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const leaderLabels = ['rank', 'person_id', 'name'] as const;
-  const metrics = {
+  return {
     registry,
     runs: new Counter({
       name: 'batch_job_runs_total',
@@ -38,70 +36,15 @@ export function createBatchMetrics() {
       labelNames: ['name'] as const,
       registers,
     }),
-    leaderLowScores: new Gauge({
-      name: 'harmony_top_low_person_low_scores',
-      help: 'Low scores in the window of each person in the low-harmony top list (at most top-size series).',
-      labelNames: leaderLabels,
-      registers,
-    }),
-    leaderAverageScore: new Gauge({
-      name: 'harmony_top_low_person_average_score',
-      help: 'Average score in the window of each person in the low-harmony top list.',
-      labelNames: leaderLabels,
-      registers,
-    }),
-    bucketReports: new Gauge({
-      name: 'harmony_bucket_reports',
-      help: 'Reports in the latest complete event-time bucket.',
-      registers,
-    }),
-    bucketAverageScore: new Gauge({
-      name: 'harmony_bucket_average_score',
-      help: 'Average harmony score in the latest complete event-time bucket.',
-      registers,
-    }),
-    bucketPersonsPerReport: new Gauge({
-      name: 'harmony_bucket_persons_per_report',
-      help: 'Average persons per report in the latest complete event-time bucket.',
-      registers,
-    }),
-    bucketLowPersonsPerReport: new Gauge({
-      name: 'harmony_bucket_low_persons_per_report',
-      help: 'Average persons scoring low per report in the latest complete event-time bucket.',
-      registers,
-    }),
   };
-  // Known label values start at zero, so rates and alerts see every series from the start.
-  for (const name of BATCH_JOBS) {
-    for (const outcome of ['success', 'failure']) metrics.runs.inc({ name, outcome }, 0);
-    metrics.skipped.inc({ name }, 0);
-  }
-  return metrics;
 }
 
 export type BatchMetrics = ReturnType<typeof createBatchMetrics>;
 
-export function showLeaderboard(metrics: BatchMetrics, leaderboard: Leaderboard): void {
-  // Reset first: whoever left the list must leave the gauges too, keeping the series bounded.
-  metrics.leaderLowScores.reset();
-  metrics.leaderAverageScore.reset();
-  for (const person of leaderboard.persons) {
-    const labels = { rank: String(person.rank), person_id: person.person_id, name: person.name };
-    metrics.leaderLowScores.set(labels, person.low_count);
-    metrics.leaderAverageScore.set(labels, person.avg_score);
+/** Known label values start at zero, so rates and alerts see every job's series from the start. */
+export function declareJobs(metrics: BatchMetrics, jobNames: string[]): void {
+  for (const name of jobNames) {
+    for (const outcome of ['success', 'failure']) metrics.runs.inc({ name, outcome }, 0);
+    metrics.skipped.inc({ name }, 0);
   }
-}
-
-export function showBuckets(
-  metrics: BatchMetrics,
-  buckets: BucketStats[],
-  bucketMs: number,
-  now: Date,
-): void {
-  const latest = latestCompleteBucket(buckets, bucketMs, now);
-  if (latest === undefined) return;
-  metrics.bucketReports.set(latest.reports);
-  metrics.bucketAverageScore.set(latest.avg_score);
-  metrics.bucketPersonsPerReport.set(latest.avg_persons_per_report);
-  metrics.bucketLowPersonsPerReport.set(latest.avg_low_persons_per_report);
 }

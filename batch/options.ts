@@ -1,5 +1,6 @@
 import { UsageError } from '../common/cli.ts';
-import type { TimeRange } from './jobs.ts';
+import { DAY_MS } from '../common/time.ts';
+import type { TimeRange } from './stream.ts';
 
 /** Recomputing more than this at once is almost surely a mistake, and a long read of Cassandra. */
 export const MAX_RANGE_DAYS = 31;
@@ -28,7 +29,7 @@ export function parseRange(raw: RawRangeOptions, now = new Date()): TimeRange | 
   const from = parseTime('--from', raw.from);
   const to = raw.to === undefined ? now : parseTime('--to', raw.to);
   if (to <= from) throw new UsageError('--to must be later than --from');
-  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
+  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
     throw new UsageError(
       `--from/--to may span at most ${MAX_RANGE_DAYS} days; recompute a longer span in parts`,
     );

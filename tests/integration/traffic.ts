@@ -72,7 +72,7 @@ export async function caughtUp(groupId: string, topics: string[]): Promise<boole
 export async function storedMinuteViews(keyspace: string): Promise<Map<string, number>> {
   const views = new Map<string, number>();
   const query = `SELECT business_id, minute, views FROM ${keyspace}.views_by_minute`;
-  for await (const row of cassandraClient.stream(query, [], { prepare: true, fetchSize: 5000 })) {
+  for await (const row of await cassandraClient.execute(query, [], { prepare: true, fetchSize: 5000 })) {
     views.set(`${row.business_id as string}|${(row.minute as Date).getTime()}`, row.views as number);
   }
   return views;

@@ -8,7 +8,7 @@ import {
   latestCompleteBucket,
   rankLowScorers,
   rankingCandidates,
-} from '../../batch/statistics.ts';
+} from '../../batch/streams/harmony-statistics.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -129,5 +129,16 @@ describe('batch options and settings', () => {
       /^invalid BATCH_LOW_SCORE_THRESHOLD/,
     );
     expect(() => loadBatchConfig({ BATCH_BUCKET_SECONDS: '7' })).toThrow(/divides an hour/);
+  });
+
+  test('a keyspace per stream: CASSANDRA_KEYSPACE for harmony, CASSANDRA_KEYSPACE_TRAFFIC for traffic', () => {
+    expect(loadBatchConfig({})).toMatchObject({ harmonyKeyspace: 'harmony', trafficKeyspace: 'traffic' });
+    expect(loadBatchConfig({ CASSANDRA_KEYSPACE: 'h_1', CASSANDRA_KEYSPACE_TRAFFIC: 't_1' })).toMatchObject({
+      harmonyKeyspace: 'h_1',
+      trafficKeyspace: 't_1',
+    });
+    expect(() => loadBatchConfig({ CASSANDRA_KEYSPACE_TRAFFIC: 'Traffic-1' })).toThrow(
+      /^invalid CASSANDRA_KEYSPACE_TRAFFIC: a lowercase CQL identifier/,
+    );
   });
 });

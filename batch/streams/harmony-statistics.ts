@@ -2,6 +2,7 @@
  * The harmony batch statistics as pure functions over rows read from Cassandra, so the same
  * numbers can be checked against any independent computation.
  */
+import { HOUR_MS, bucketStart, bucketsBetween } from '../../common/time.ts';
 
 export interface LowScore {
   person_id: string;
@@ -107,7 +108,7 @@ export interface BucketStats {
 export function bucketStatistics(reports: ReportFacts[], bucketMs: number): BucketStats[] {
   const buckets = new Map<number, { reports: number; persons: number; low: number; scoreSum: number }>();
   for (const report of reports) {
-    const start = Math.floor(report.event_time.getTime() / bucketMs) * bucketMs;
+    const start = bucketStart(report.event_time.getTime(), bucketMs);
     const bucket = buckets.get(start) ?? { reports: 0, persons: 0, low: 0, scoreSum: 0 };
     bucket.reports += 1;
     bucket.persons += report.persons_count;
@@ -128,15 +129,9 @@ export function bucketStatistics(reports: ReportFacts[], bucketMs: number): Buck
     }));
 }
 
-const HOUR_MS = 3_600_000;
-
 /** The hour partitions that hold [from, to): the only ones a job reads. */
 export function hoursCovering(from: Date, to: Date): Date[] {
-  const hours: Date[] = [];
-  for (let hour = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS; hour < to.getTime(); hour += HOUR_MS) {
-    hours.push(new Date(hour));
-  }
-  return hours;
+  return bucketsBetween(from.getTime(), to.getTime(), HOUR_MS).map((hour) => new Date(hour));
 }
 
 /** The latest bucket that had ended by `now` and holds reports: the one the gauges show. */

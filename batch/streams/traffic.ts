@@ -1,0 +1,163 @@
+/**
+ * Web-traffic surges (stream 3) in the batch service: query-API routes over the tables the
+ * processor writes (provisioning/cassandra/traffic.cql). No jobs, and no schema of its own to
+ * apply: until the processor has created the tables, the routes answer 503 saying so.
+ */
+import { SURGE, type Business, type TrafficTables } from '../../schemas/traffic.ts';
+import { TypedTables } from '../rows.ts';
+import { Unavailable, route, type BatchStream, type StreamContext } from '../stream.ts';
+import {
+  SURGES_QUERY,
+  VIEWS_QUERY,
+  minutesWithTrailing,
+  newestStep,
+  parseSurgesParams,
+  parseViewsParams,
+  surgeHours,
+  surgesAnswer,
+  viewsReadPlan,
+  type MinuteViews,
+  type SurgesAnswer,
+} from './traffic-api.ts';
+
+/** Every table of TrafficTables, by name: the compiler keeps the two lists the same. */
+const TRAFFIC_TABLES: Record<keyof TrafficTables, true> = {
+  businesses: true,
+  views_by_minute: true,
+  top_surges: true,
+};
+
+/** The one system table read, typed like any other. */
+interface SystemSchema {
+  tables: { keyspace_name: string; table_name: string };
+}
+
+const BUSINESS_COLUMNS = ['business_id', 'name', 'category', 'city', 'country', 'lat', 'lon'] as const;
+
+export class TrafficQueries {
+  private readonly tables: TypedTables<TrafficTables>;
+  private readonly schema: TypedTables<SystemSchema>;
+  /** Once seen, the tables are taken to exist until a read fails. */
+  private tablesSeen = false;
+
+  constructor(private readonly context: Pick<StreamContext, 'store' | 'keyspace' | 'log'>) {
+    this.tables = new TypedTables(context.store, context.keyspace);
+    this.schema = new TypedTables(context.store, 'system_schema');
+  }
+
+  /**
+   * A read of the traffic tables, or Unavailable while they do not exist: the processor creates
+   * them when it starts, maybe after this service. One read of system_schema per request until
+   * they are there, none after.
+   */
+  private async read<T>(reading: () => Promise<T>): Promise<T> {
+    if (!this.tablesSeen) {
+      const { keyspace } = this.context;
+      const present = new Set(
+        (await this.schema.select('tables', ['table_name'], 'WHERE keyspace_name = ?', [keyspace])).map(
+          (row) => row.table_name,
+        ),
+      );
+      const missing = Object.keys(TRAFFIC_TABLES).filter((table) => !present.has(table));
+      if (missing.length > 0) {
+        throw new Unavailable(
+          `the traffic tables are not there yet (missing in keyspace ${keyspace}: ${missing.join(', ')}); ` +
+            'the processor creates them when it starts',
+        );
+      }
+      this.tablesSeen = true;
+      this.context.log.info({ keyspace }, 'traffic tables found; the traffic routes answer');
+    }
+    try {
+      return await reading();
+    } catch (error) {
+      // A dropped keyspace, say: the next request looks again.
+      this.tablesSeen = false;
+      throw error;
+    }
+  }
+
+  private async businesses(ids: string[]): Promise<Map<string, Business>> {
+    const found = await Promise.all(
+      [...new Set(ids)].map((id) =>
+        this.tables.select('businesses', BUSINESS_COLUMNS, 'WHERE business_id = ?', [id]),
+      ),
+    );
+    return new Map(found.flat().map((business) => [business.business_id, business]));
+  }
+
+  /** The top 10 of the newest step at or before `at`, looking back at most 24 hour partitions. */
+  surgesAt(at: Date): Promise<SurgesAnswer> {
+    return this.read(async () => {
+      for (const hour of surgeHours(at)) {
+        const rows = newestStep(
+          await this.tables.select(
+            'top_surges',
+            ['step', 'rank', 'business_id', 'views_60s', 'trailing_avg', 'surge'],
+            'WHERE hour = ? AND step <= ? LIMIT ?',
+            [hour, at, SURGE.topN],
+          ),
+        );
+        if (rows.length > 0) {
+          return surgesAnswer(rows, await this.businesses(rows.map((row) => row.business_id)));
+        }
+      }
+      return surgesAnswer([], new Map());
+    });
+  }
+
+  /** One business's stored minutes in [from, to), each with its trailing average. */
+  views(
+    businessId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ business_id: string; name: string | null; minutes: MinuteViews[] }> {
+    return this.read(async () => {
+      const plan = viewsReadPlan(from, to);
+      const [business, days] = await Promise.all([
+        this.businesses([businessId]),
+        Promise.all(
+          plan.days.map((day) =>
+            this.tables.select(
+              'views_by_minute',
+              ['minute', 'views'],
+              'WHERE business_id = ? AND day = ? AND minute >= ? AND minute < ?',
+              [businessId, day, plan.from, plan.to],
+            ),
+          ),
+        ),
+      ]);
+      return {
+        business_id: businessId,
+        name: business.get(businessId)?.name ?? null,
+        minutes: minutesWithTrailing(days.flat(), from, to),
+      };
+    });
+  }
+}
+
+function trafficRoutes(context: StreamContext) {
+  const queries = new TrafficQueries(context);
+  return [
+    route({
+      path: '/traffic/surges',
+      query: SURGES_QUERY,
+      summary: 'the top 10 surging businesses at the newest 10 s step at or before `at` (default now)',
+      parse: ({ query }) => parseSurgesParams(query),
+      read: ({ at }) => queries.surgesAt(at),
+    }),
+    route({
+      path: '/traffic/businesses/:id/views',
+      query: VIEWS_QUERY,
+      summary: 'one business’s views per minute with their 15-minute trailing average (at most 24 h)',
+      parse: ({ query, params }) => parseViewsParams(params['id'], query),
+      read: ({ business_id, from, to }) => queries.views(business_id, from, to),
+    }),
+  ];
+}
+
+export const trafficStream: BatchStream = {
+  name: 'traffic',
+  keyspace: (config) => config.trafficKeyspace,
+  routes: trafficRoutes,
+};
