@@ -70,6 +70,7 @@ export class TopologyRunner {
   readonly consumer: Consumer;
   private readonly producers: PartitionProducers;
   private readonly tasks = new Map<string, OwnedTask>();
+  private readonly partitionWork = new Map<string, Promise<void>>();
   private readonly nodes = new Map<string, SourceNode<unknown>>();
   private partitions = new Map<string, number>();
   private lagTimers: NodeJS.Timeout[] = [];
@@ -140,6 +141,13 @@ export class TopologyRunner {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       void this.forgetRevoked(payload.memberAssignment);
     });
+    // A fetch that held only transaction markers or aborted records never reaches eachBatch,
+    // but kafkajs moves past it: the task follows, and commits there so that lag reads 0.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0) return;
+      const { topic, partition, lastOffset } = payload;
+      void this.serially(topic, partition, () => this.skipFiltered(topic, partition, lastOffset));
+    });
     for (const topic of this.nodes.keys()) {
       await this.consumer.subscribe({ topic, fromBeginning: true });
       const setLag = (labels: { topic: string; partition: string }, lag: number) =>
@@ -150,26 +158,66 @@ export class TopologyRunner {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.deps.settings.partitionsConcurrently,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const { batchMaxRecords } = this.deps.settings;
-        for (let start = 0; start < batch.messages.length; start += batchMaxRecords) {
-          if (!isRunning() || isStale()) return;
-          const records: SourceRecord[] = batch.messages
-            .slice(start, start + batchMaxRecords)
-            .map((message) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              key: message.key?.toString('utf8') ?? null,
-              value: message.value,
-            }));
-          const next = await this.processChunk(records, heartbeat, isStale);
-          if (next !== 'done') return;
-          resolveOffset(records[records.length - 1]!.offset);
-          await heartbeat();
-        }
-      },
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+        this.serially(batch.topic, batch.partition, async () => {
+          const { batchMaxRecords } = this.deps.settings;
+          for (let start = 0; start < batch.messages.length; start += batchMaxRecords) {
+            if (!isRunning() || isStale()) return;
+            const records: SourceRecord[] = batch.messages
+              .slice(start, start + batchMaxRecords)
+              .map((message) => ({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: message.offset,
+                key: message.key?.toString('utf8') ?? null,
+                value: message.value,
+              }));
+            const next = await this.processChunk(records, heartbeat, isStale);
+            if (next !== 'done') return;
+            resolveOffset(records[records.length - 1]!.offset);
+            await heartbeat();
+          }
+        }),
     });
+  }
+
+  /** Work on one partition never overlaps: its batches and its marker skips go one after another. */
+  private serially(topic: string, partition: number, work: () => Promise<void>): Promise<void> {
+    const key = `${topic}\u0000${partition}`;
+    const next = (this.partitionWork.get(key) ?? Promise.resolve()).then(work);
+    const settled = next.catch(() => undefined);
+    this.partitionWork.set(key, settled);
+    void settled.then(() => {
+      if (this.partitionWork.get(key) === settled) this.partitionWork.delete(key);
+    });
+    return next;
+  }
+
+  /** Moves a task past records it will never see (markers, aborted records) and commits there. */
+  private async skipFiltered(topic: string, partition: number, lastOffset: string): Promise<void> {
+    const owned = this.tasks.get(`${topic}\u0000${partition}`);
+    if (owned === undefined) return;
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
+    const from = owned.nextOffset;
+    if (from !== undefined && BigInt(from) >= BigInt(nextOffset)) return;
+    owned.nextOffset = nextOffset;
+    if (from === undefined) return;
+    const nothing = {
+      rows: [],
+      outputs: [],
+      accepted: 0,
+      rejected: 0,
+      late: 0,
+      storedEventTimes: [],
+      afterCommit: [],
+    };
+    const committed = await this.commit(
+      owned,
+      nothing,
+      { topic, partition, firstOffset: from, nextOffset },
+      () => false,
+    ).catch(() => false);
+    if (!committed) await this.dropTask(topic, partition);
   }
 
   async stop(): Promise<void> {
