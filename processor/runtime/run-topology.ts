@@ -172,7 +172,8 @@ export class TopologyRunner {
                 key: message.key?.toString('utf8') ?? null,
                 value: message.value,
               }));
-            const next = await this.processChunk(records, heartbeat, isStale);
+            // The fetch's first offset counts the transaction markers kafkajs hides from `messages`.
+            const next = await this.processChunk(records, batch.firstOffset()!, heartbeat, isStale);
             if (next !== 'done') return;
             resolveOffset(records[records.length - 1]!.offset);
             await heartbeat();
@@ -319,6 +320,7 @@ export class TopologyRunner {
    */
   private async processChunk(
     records: SourceRecord[],
+    fetchedFrom: string,
     heartbeat: () => Promise<void>,
     isStale: () => boolean,
   ): Promise<'done' | 'lost'> {
@@ -330,7 +332,7 @@ export class TopologyRunner {
       () => this.taskFor(topic, partition, heartbeat),
       heartbeat,
     );
-    if (owned.nextOffset !== undefined && owned.nextOffset !== firstOffset) {
+    if (owned.nextOffset !== undefined && !continuesFrom(owned.nextOffset, fetchedFrom, firstOffset)) {
       // The state has consumed up to elsewhere (a committed offset after a claim, or a batch
       // fetched before a failed commit): carry on from where the state is.
       this.consumer.seek({ topic, partition, offset: owned.nextOffset });
@@ -419,6 +421,16 @@ export class TopologyRunner {
     for (const observe of effects.afterCommit) observe();
     this.updateStateGauge();
   }
+}
+
+/**
+ * Whether a chunk continues where the state stopped: between the two there may be only records
+ * a read_committed consumer never sees (transaction markers, aborted records), which lie from
+ * where the fetch started up to the chunk's first record.
+ */
+export function continuesFrom(stateNext: string, fetchedFrom: string, firstOffset: string): boolean {
+  const next = BigInt(stateNext);
+  return next >= BigInt(fetchedFrom) && next <= BigInt(firstOffset);
 }
 
 function splitKey(key: string): [string, number] {

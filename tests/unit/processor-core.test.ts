@@ -4,6 +4,7 @@ import { loadProcessorConfig, parsePipelines } from '../../processor/config.ts';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
 import { DEAD_LETTER_PAYLOAD_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
 import { isFenced, produceRequests } from '../../processor/runtime/producers.ts';
+import { continuesFrom } from '../../processor/runtime/run-topology.ts';
 
 const record = (offset: number, value: string | null): SourceRecord => ({
   topic: 'readings',
@@ -94,6 +95,16 @@ test("a transaction's records go out in produce requests that stay under the bro
     true,
   );
   expect(produceRequests([])).toEqual([]);
+});
+
+test('a chunk continues the state across hidden records, never across records it has not seen', () => {
+  // Markers at 10 and 11: the fetch started at 10, the first record is 12.
+  expect(continuesFrom('10', '10', '12')).toBe(true);
+  expect(continuesFrom('12', '10', '12')).toBe(true);
+  // The state stopped at 8: records 8 and 9 were fetched before and are not in it.
+  expect(continuesFrom('8', '10', '12')).toBe(false);
+  // The state is past the chunk's first record: it holds it already.
+  expect(continuesFrom('13', '10', '12')).toBe(false);
 });
 
 test('a fenced producer is told apart from failures a retry can mend, also when kafkajs wraps it', async () => {
