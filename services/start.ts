@@ -6,7 +6,7 @@ import { loadServicesConfig, projectRoot } from './config.ts';
 
 /**
  * `npm start`: the whole stack without Docker. The services, then the processor, notifier,
- * batch (with the query API) and the drones generator, and Grafana when one is installed.
+ * batch (with the query API) and the drones and traffic generators, and Grafana when one is installed.
  * Ctrl-C stops everything this run started.
  */
 
@@ -114,6 +114,7 @@ start('processor', ...tsx('processor/main.ts'));
 start('notifier', ...tsx('notifier/main.ts'));
 start('batch', ...tsx('batch/cli.ts'));
 start('drones', ...tsx('generators/cli.ts', 'drones'));
+start('traffic', ...tsx('generators/cli.ts', 'traffic'));
 const grafana = findGrafana();
 const grafanaUrl = grafana === undefined ? undefined : startGrafana(grafana);
 

@@ -68,10 +68,15 @@ test('every command the compose file runs exists: entry points in the image, npm
   expect(npmRuns.length).toBeGreaterThan(0);
   for (const script of npmRuns) expect(scripts[script], `npm run ${script}`).toBeDefined();
   const flags = [...compose.matchAll(/'(--[\w-]+)'/g)].map((match) => match[1]!);
-  const help = spawnSync(process.execPath, ['--import', 'tsx', 'generators/cli.ts', 'drones', '--help'], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-  }).stdout;
+  const help = ['drones', 'traffic']
+    .map(
+      (stream) =>
+        spawnSync(process.execPath, ['--import', 'tsx', 'generators/cli.ts', stream, '--help'], {
+          cwd: projectRoot,
+          encoding: 'utf8',
+        }).stdout,
+    )
+    .join('\n');
   for (const flag of flags) expect(help, `generator flag ${flag}`).toContain(flag);
 });
 
@@ -90,6 +95,7 @@ test('every long-running service has a healthcheck and is restarted unless stopp
     'plugin-build',
     'processor',
     'prometheus',
+    'traffic',
   ]);
   // plugin-build runs once, writes dist/ and exits: Grafana waits for it to complete instead.
   services.delete('plugin-build');
