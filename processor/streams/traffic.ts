@@ -51,7 +51,15 @@ const row = tableRow<TrafficTables, keyof TrafficTables>;
 /** A business's recent views: [bucket start, count] pairs, oldest first, flattened for a compact changelog. */
 type Buckets = number[];
 
-function addView(buckets: Buckets, bucket: number): Buckets {
+/**
+ * Counts a view in its bucket. Buckets older than `keepFrom` are dropped while the value is
+ * rewritten anyway: pruning here, not at eviction, spares a changelog record per business per
+ * evicted bucket.
+ */
+function addView(buckets: Buckets, bucket: number, keepFrom: number): Buckets {
+  let stale = 0;
+  while (stale < buckets.length && buckets[stale]! < keepFrom) stale += 2;
+  if (stale > 0) buckets.splice(0, stale);
   // Nearly every view falls in the newest bucket; out-of-order ones are placed where they belong.
   for (let at = buckets.length - 2; at >= 0; at -= 2) {
     if (buckets[at] === bucket) {
@@ -141,7 +149,8 @@ class PageViewCounter implements PartitionProcessor<PageView> {
     const late = this.steps.lateness(eventTime);
     if (late !== undefined) return { accepted: false as const, late };
     const bucket = this.steps.windowStart(eventTime);
-    this.views.put(view.business_id, addView(this.views.get(view.business_id) ?? [], bucket));
+    const buckets = this.views.get(view.business_id) ?? [];
+    this.views.put(view.business_id, addView(buckets, bucket, this.oldestNeeded()));
     this.index(bucket, view.business_id);
     return ACCEPTED;
   }
@@ -194,16 +203,26 @@ class PageViewCounter implements PartitionProcessor<PageView> {
     out.record(TRAFFIC_SURGE_CANDIDATES_TOPIC, null, JSON.stringify(message));
   }
 
-  /** Buckets that no step or minute still to close can need: what a closed window held goes. */
+  /** The oldest bucket a step or minute still to close can need; -Infinity before the first event. */
+  private oldestNeeded(): number {
+    const steps = this.steps.closedUpTo;
+    const minutes = this.minutes.closedUpTo;
+    if (steps === undefined || minutes === undefined) return Number.NEGATIVE_INFINITY;
+    return Math.min(steps + SURGE.stepMs - SURGE.recentMs - SURGE.trailingMs, minutes);
+  }
+
+  /**
+   * What a closed window held goes: a business with nothing in the buckets still needed is
+   * deleted. Older buckets of a business still active stay in its value, unread (every sum
+   * reads a range), until its next view rewrites it.
+   */
   private evict(): void {
-    const nextStep = this.steps.closedUpTo! + SURGE.stepMs;
-    const cutoff = Math.min(nextStep - SURGE.recentMs - SURGE.trailingMs, this.minutes.closedUpTo!);
+    const cutoff = this.oldestNeeded();
     for (const [bucket, businesses] of this.byBucket) {
       if (bucket >= cutoff) continue;
       for (const businessId of businesses) {
-        const kept = this.views.get(businessId)?.filter((_, at, all) => all[at - (at % 2)]! >= cutoff);
-        if (kept === undefined || kept.length === 0) this.views.delete(businessId);
-        else this.views.put(businessId, kept);
+        const buckets = this.views.get(businessId);
+        if (buckets !== undefined && buckets[buckets.length - 2]! < cutoff) this.views.delete(businessId);
       }
       this.byBucket.delete(bucket);
     }

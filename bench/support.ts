@@ -1,0 +1,216 @@
+/** What every benchmark shares: services, the generator, Kafka's own drain tool, metrics, cleanup. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import cassandra from 'cassandra-driver';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { loadServicesConfig, projectRoot } from '../services/config.ts';
+
+const STOP_TIMEOUT_MS = 30_000;
+const CLEANUP_TIMEOUT_MS = 30_000;
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+export interface BenchServices {
+  brokers: string;
+  contactPoint: string;
+  jarsDir: string;
+  admin: Admin;
+  cassandraClient: cassandra.Client;
+}
+
+/** Connects to the running services, or says in one line how to start them. */
+export async function connectServices(): Promise<BenchServices> {
+  const services = loadServicesConfig();
+  const brokers = `${services.host}:${services.kafka.port}`;
+  const contactPoint = `${services.host}:${services.cassandra.port}`;
+  const jarsDir = path.join(services.dataDir, 'jars', 'kafka');
+  if (!fs.existsSync(jarsDir))
+    throw new Error(`no Kafka jars in ${jarsDir}: run npm run services -- up first`);
+  const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+  } catch {
+    throw new Error(`Kafka does not answer on ${brokers}: start the services with npm run services -- up`);
+  }
+  const cassandraClient = new cassandra.Client({
+    contactPoints: [contactPoint],
+    localDataCenter: 'datacenter1',
+  });
+  try {
+    await cassandraClient.connect();
+  } catch {
+    await admin.disconnect();
+    throw new Error(
+      `Cassandra does not answer on ${contactPoint}: start the services with npm run services -- up`,
+    );
+  }
+  return { brokers, contactPoint, jarsDir, admin, cassandraClient };
+}
+
+/** Runs `generate -- <stream>` to the end; the seconds it took. */
+export function runGenerator(stream: string, topic: string, brokers: string, args: string[]): number {
+  const began = performance.now();
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'generators/cli.ts', stream, '--topic', topic, '--brokers', brokers, ...args],
+    { cwd: projectRoot, encoding: 'utf8' },
+  );
+  if (result.status !== 0)
+    throw new Error(`the generator failed: ${result.stderr.trim().split('\n').at(-1)}`);
+  return (performance.now() - began) / 1000;
+}
+
+/** Kafka's own consumer performance tool on the same topic: the raw drain rate, events/s. */
+export function brokerDrainRate(
+  services: BenchServices,
+  topic: string,
+  messages: number,
+  group: string,
+): number {
+  const result = spawnSync(
+    'java',
+    [
+      '-cp',
+      path.join(services.jarsDir, '*'),
+      'org.apache.kafka.tools.ConsumerPerformance',
+      ...[
+        '--bootstrap-server',
+        services.brokers,
+        '--topic',
+        topic,
+        '--messages',
+        String(messages),
+        '--hide-header',
+      ],
+      // Named after the run (not the tool's random perf-consumer-N), so the cleanup removes it.
+      ...['--group', group],
+    ],
+    { encoding: 'utf8' },
+  );
+  // One CSV line: start, end, MB, MB/s, messages, messages/s, rebalance ms, fetch ms, fetch MB/s, fetch messages/s.
+  const fields = result.stdout.trim().split('\n').at(-1)?.split(',') ?? [];
+  const fetchRate = Number(fields[9]);
+  if (result.status !== 0 || !Number.isFinite(fetchRate)) {
+    throw new Error(
+      `kafka ConsumerPerformance failed: ${(result.stderr || result.stdout).trim().split('\n').at(-1)}`,
+    );
+  }
+  return fetchRate;
+}
+
+/** Starts the processor with these settings on top of the services' addresses. */
+export function startProcessor(services: BenchServices, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'processor/main.ts'], {
+    cwd: projectRoot,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: services.brokers,
+      CASSANDRA_CONTACT_POINTS: services.contactPoint,
+      ...env,
+    },
+  });
+}
+
+export async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** Stops a program and waits until it has exited: until then its clients may re-create topics. */
+export async function stopProgram(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => {
+    say(`a program did not stop within ${STOP_TIMEOUT_MS / 1000} s of ${signal}: killing it`);
+    child.kill('SIGKILL');
+  }, STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** What is left of a run: topics and consumer groups under its prefix, its keyspaces. */
+async function leftovers(services: BenchServices, prefix: string, keyspaces: string[]): Promise<string[]> {
+  const { admin, cassandraClient } = services;
+  const found = (await admin.listTopics())
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => `topic ${name}`);
+  const { groups } = await admin.listGroups();
+  found.push(
+    ...groups.filter(({ groupId }) => groupId.startsWith(prefix)).map(({ groupId }) => `group ${groupId}`),
+  );
+  const result = await cassandraClient.execute('SELECT keyspace_name FROM system_schema.keyspaces');
+  const names = new Set(result.rows.map((row) => row['keyspace_name'] as string));
+  found.push(...keyspaces.filter((name) => names.has(name)).map((name) => `keyspace ${name}`));
+  return found;
+}
+
+/**
+ * Removes everything of the run, its programs being stopped first, and checks that nothing is
+ * left (topic deletion is asynchronous in the broker: it is polled). Returns what remains.
+ */
+export async function cleanUp(
+  services: BenchServices,
+  prefix: string,
+  keyspaces: string[],
+): Promise<string[]> {
+  const { admin, cassandraClient } = services;
+  const deadline = Date.now() + CLEANUP_TIMEOUT_MS;
+  for (;;) {
+    const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    const { groups } = await admin.listGroups();
+    const groupIds = groups.map(({ groupId }) => groupId).filter((groupId) => groupId.startsWith(prefix));
+    if (groupIds.length > 0) await admin.deleteGroups(groupIds).catch(() => undefined);
+    for (const keyspace of keyspaces) {
+      await cassandraClient.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    }
+    await sleep(1000);
+    const left = await leftovers(services, prefix, keyspaces);
+    if (left.length === 0 || Date.now() >= deadline) return left;
+  }
+}
+
+export async function disconnectServices(services: BenchServices): Promise<void> {
+  await services.admin.disconnect();
+  await services.cassandraClient.shutdown();
+}
+
+export function printTable(title: string, rows: [string, string][], notes: string[]): void {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stdout.write(`${title}\n`);
+  for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`);
+  for (const note of notes) process.stdout.write(`  (${note})\n`);
+}
+
+/**
+ * Runs a bench's measurements, then always stops its programs and removes what it made; a
+ * failure of the bench is the error reported, and leftovers an error of their own.
+ */
+export async function withCleanup(
+  services: BenchServices,
+  prefix: string,
+  keyspaces: string[],
+  programs: () => ChildProcess[],
+  measure: () => Promise<void>,
+): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  try {
+    await measure();
+  } catch (error) {
+    failure = { error };
+  }
+  for (const program of programs()) await stopProgram(program);
+  say('cleaning up the bench topics, groups and keyspaces');
+  const left = await cleanUp(services, prefix, keyspaces).catch((error: Error) => [
+    `(the cleanup check failed: ${error.message})`,
+  ]);
+  await disconnectServices(services);
+  const leftMessage = `the run left behind: ${left.join(', ')}`;
+  if (failure !== undefined) {
+    if (left.length > 0) say(leftMessage);
+    throw failure.error;
+  }
+  if (left.length > 0) throw new Error(leftMessage);
+}
