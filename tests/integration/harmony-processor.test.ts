@@ -183,7 +183,9 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
   }
   expect(processor.exitCode).toBeNull();
   const metrics = await metricsText(19494);
-  expect(metrics).toMatch(/processor_records_total\{pipeline="harmony",topic="[^"]+",outcome="rejected"\} 500\n/);
+  expect(metrics).toMatch(
+    /processor_records_total\{pipeline="harmony",topic="[^"]+",outcome="rejected"\} 500\n/,
+  );
   processor.kill('SIGTERM');
   await new Promise((resolve) => processor.once('exit', resolve));
 });

@@ -19,7 +19,12 @@ export interface GeneratedTraffic {
  * `generate -- traffic` with --out: 200,000 views at 150/s of event time are 22 minutes of
  * traffic, ending a few minutes ago; sent in a burst. The file is the test's truth.
  */
-export function generateTraffic(prefix: string, count: number, seed: number, ratePerSecond: number): GeneratedTraffic {
+export function generateTraffic(
+  prefix: string,
+  count: number,
+  seed: number,
+  ratePerSecond: number,
+): GeneratedTraffic {
   const out = path.join(workDir, `${uniqueName('pageviews')}.jsonl`);
   const durationMs = (count / ratePerSecond) * 1000;
   const start = Math.floor((Date.now() - durationMs - 5 * MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
@@ -30,7 +35,17 @@ export function generateTraffic(prefix: string, count: number, seed: number, rat
       'tsx',
       'generators/cli.ts',
       'traffic',
-      ...['--count', String(count), '--seed', String(seed), '--rate', `${ratePerSecond}/s`, '--burst', '--surges', '5'],
+      ...[
+        '--count',
+        String(count),
+        '--seed',
+        String(seed),
+        '--rate',
+        `${ratePerSecond}/s`,
+        '--burst',
+        '--surges',
+        '5',
+      ],
       ...['--start', new Date(start).toISOString(), '--out', out, '--brokers', kafkaBrokers.join(',')],
       ...['--topic', `${prefix}traffic.pageviews`, '--reference-topic', `${prefix}traffic.businesses`],
     ],
