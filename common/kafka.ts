@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
  * transaction) at ERROR although it retries them itself; real failures reach us as rejections
  * and are logged where they are handled. So its errors become warnings in our log.
  */
-const IDEMPOTENT_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+const IDEMPOTENT_RETRIES_WARNING =
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
 function kafkaLogs(log: Logger): logCreator {
   const kafkaLog = log.child({ component: 'kafkajs' });
