@@ -25,6 +25,8 @@ export const SURGE = {
   /** Only businesses with at least this many views in the recent window are ranked. */
   minRecentViews: 5,
   topN: 10,
+  /** A business above this many times its trailing average is surging: the metric's and the alert's threshold. */
+  alertRatio: 5,
 } as const;
 
 /** surge(b, t) = views_60s / max(trailing_avg, 1). */

@@ -14,8 +14,7 @@ import {
 } from '../model.ts';
 
 export const TRAFFIC_DASHBOARD_UID = 'traffic-surges';
-/** A business is surging above this many times its trailing average: the alert rule's threshold too. */
-export const SURGE_ALERT_RATIO = 5;
+export const SURGE_ALERT_RATIO = SURGE.alertRatio;
 
 const PAGE_VIEWS = 'pipeline="traffic",topic=~".*traffic\\\\.pageviews"';
 const TOP_N = String(SURGE.topN);

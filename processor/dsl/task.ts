@@ -21,6 +21,11 @@ export interface BatchEffects {
   afterCommit: (() => void)[];
 }
 
+/** A batch that produced nothing: the start of every batch's effects, and an offsets-only commit. */
+export function noEffects(): BatchEffects {
+  return { rows: [], outputs: [], accepted: 0, rejected: 0, late: 0, storedEventTimes: [], afterCommit: [] };
+}
+
 /** Topic names as deployed: the topology names them, the deployment may prefix them. */
 export interface TaskTopics {
   name(topic: string): string;
@@ -65,15 +70,7 @@ export class Task<Event> implements TaskContext {
   }
 
   runBatch(records: SourceRecord[]): BatchEffects {
-    const effects: BatchEffects = {
-      rows: [],
-      outputs: [],
-      accepted: 0,
-      rejected: 0,
-      late: 0,
-      storedEventTimes: [],
-      afterCommit: [],
-    };
+    const effects = noEffects();
     const out: Emitter = {
       row: (row) => effects.rows.push(row),
       record: (topic, key, value) => effects.outputs.push({ topic: this.topics.name(topic), key, value }),

@@ -5,7 +5,7 @@ import { retryUntilDone } from '../../common/backoff.ts';
 import type { CassandraStore } from '../../common/cassandra.ts';
 import { ensureTopics, partitionCounts, trackConsumerLag, type TopicSpec } from '../../common/kafka.ts';
 import type { SourceRecord } from '../../common/records.ts';
-import { Task, type BatchEffects } from '../dsl/task.ts';
+import { noEffects, Task, type BatchEffects } from '../dsl/task.ts';
 import type { SourceNode, Topology } from '../dsl/topology.ts';
 import { initialisePipelineSeries, type ProcessorMetrics } from '../metrics.ts';
 import { restoreFromChangelog } from './changelog.ts';
@@ -203,18 +203,9 @@ export class TopologyRunner {
     if (from !== undefined && BigInt(from) >= BigInt(nextOffset)) return;
     owned.nextOffset = nextOffset;
     if (from === undefined) return;
-    const nothing = {
-      rows: [],
-      outputs: [],
-      accepted: 0,
-      rejected: 0,
-      late: 0,
-      storedEventTimes: [],
-      afterCommit: [],
-    };
     const committed = await this.commit(
       owned,
-      nothing,
+      noEffects(),
       { topic, partition, firstOffset: from, nextOffset },
       () => false,
     ).catch(() => false);

@@ -248,9 +248,6 @@ interface TrafficMetrics {
   steps: Counter;
 }
 
-/** A business above this many times its trailing average counts as surging (the alert's threshold). */
-export const SURGING_RATIO = 5;
-
 class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
   /** Candidates per step not merged yet, by source partition. */
   private readonly pending: KeyValueStore<Record<string, SurgeEntry[]>>;
@@ -309,7 +306,7 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
           recentViews.set({ rank: String(rank) }, entry.views_60s);
         }
       }
-      surging.set(top.filter((entry) => entry.surge > SURGING_RATIO).length);
+      surging.set(top.filter((entry) => entry.surge > SURGE.alertRatio).length);
       steps.inc();
     });
   }
@@ -332,7 +329,7 @@ export function createTrafficTopology(registry: Registry, settings: TrafficSetti
     }),
     surging: new Gauge({
       name: 'traffic_surging_businesses',
-      help: `Businesses of the current top 10 above ${SURGING_RATIO} times their trailing average.`,
+      help: `Businesses of the current top 10 above ${SURGE.alertRatio} times their trailing average.`,
       registers,
     }),
     steps: new Counter({
