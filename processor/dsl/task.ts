@@ -84,7 +84,17 @@ export class Task<Event> implements TaskContext {
         effects.outputs.push(deadLetter(this.topics.deadLetters, { record, reason: decoded.reason }));
         continue;
       }
-      const outcome = this.processor.process(decoded.value, out);
+      let outcome;
+      try {
+        outcome = this.processor.process(decoded.value, out);
+      } catch (error) {
+        // A step that throws on one record must not stop the partition: the record is kept
+        // with the reason, like any record the stream cannot take.
+        effects.rejected += 1;
+        const reason = `processing failed: ${(error as Error).message}`;
+        effects.outputs.push(deadLetter(this.topics.deadLetters, { record, reason }));
+        continue;
+      }
       if (!outcome.accepted) {
         effects.late += 1;
         effects.outputs.push(deadLetter(this.topics.late, { record, reason: outcome.late }));

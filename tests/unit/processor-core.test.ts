@@ -5,6 +5,9 @@ import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
 import { DEAD_LETTER_PAYLOAD_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
 import { isFenced, produceRequests } from '../../processor/runtime/producers.ts';
 import { continuesFrom } from '../../processor/runtime/run-topology.ts';
+import { TopologyTestDriver } from '../../processor/dsl/driver.ts';
+import { ACCEPTED, source, type Topology } from '../../processor/dsl/topology.ts';
+import { ok } from '../../common/result.ts';
 
 const record = (offset: number, value: string | null): SourceRecord => ({
   topic: 'readings',
@@ -105,6 +108,40 @@ test('a chunk continues the state across hidden records, never across records it
   expect(continuesFrom('8', '10', '12')).toBe(false);
   // The state is past the chunk's first record: it holds it already.
   expect(continuesFrom('13', '10', '12')).toBe(false);
+});
+
+test('a step that throws on a record dead-letters that record and goes on with the next', () => {
+  const topology: Topology = {
+    name: 'fragile',
+    schema: { file: 'none.cql', keyspace: 'none' },
+    outputs: [],
+    sources: [
+      source<number>({
+        topic: 'numbers',
+        partitions: 1,
+        stateful: false,
+        decode: (record) => ok(Number(record.value?.toString())),
+        eventTime: () => 0,
+        processor: () => ({
+          process(value, out) {
+            if (value === 13) throw new Error('unlucky number');
+            out.row({ table: 'numbers', values: { value } });
+            return ACCEPTED;
+          },
+        }),
+      }),
+    ],
+  };
+  const driver = new TopologyTestDriver(topology);
+  driver.pipe(
+    'numbers',
+    [12, 13, 14].map((value) => ({ key: null, value: String(value) })),
+  );
+  expect(driver.rows.map((row) => row.values['value'])).toEqual([12, 14]);
+  expect(JSON.parse(driver.output('numbers.dlq')[0]!.value!)).toMatchObject({
+    reason: 'processing failed: unlucky number',
+    origin: { offset: '1' },
+  });
 });
 
 test('a fenced producer is told apart from failures a retry can mend, also when kafkajs wraps it', async () => {
