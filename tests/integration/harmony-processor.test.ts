@@ -218,7 +218,7 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
   expect(processor.exitCode).toBeNull();
   const resumed = await metricsText(19504);
   expect(resumed).toMatch(/processor_paused\{pipeline="harmony"\} 0\n/);
-  expect(resumed).toMatch(/processor_write_errors_total\{sink="cassandra"\} [1-9]/);
+  expect(resumed).toMatch(/processor_write_errors_total\{pipeline="harmony",sink="cassandra"\} [1-9]/);
   processor.kill('SIGTERM');
   await new Promise((resolve) => processor.once('exit', resolve));
 }, 400_000);
