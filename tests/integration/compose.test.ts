@@ -49,6 +49,7 @@ test('every command the compose file runs exists: entry points in the image, npm
   expect(entryPoints.sort()).toEqual([
     'batch/cli.ts',
     'generators/cli.ts',
+    'generators/cli.ts',
     'notifier/main.ts',
     'processor/main.ts',
   ]);
