@@ -98,6 +98,8 @@ test("a transaction's records go out in produce requests that stay under the bro
     true,
   );
   expect(produceRequests([])).toEqual([]);
+  const small = Array.from({ length: 2500 }, (_, index) => ({ topic: 'c', key: `k${index}`, value: 'v' }));
+  expect(produceRequests(small).map((request) => request[0]!.messages.length)).toEqual([1000, 1000, 500]);
 });
 
 test('a chunk continues the state across hidden records, never across records it has not seen', () => {
