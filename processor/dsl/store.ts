@@ -61,10 +61,10 @@ export class TaskState {
     return store as KeyValueStore<V>;
   }
 
-  /** Entries across every store. */
-  get size(): number {
+  /** Entries across every store but those named. */
+  sizeWithout(...names: string[]): number {
     let size = 0;
-    for (const store of this.stores.values()) size += store.size;
+    for (const [name, store] of this.stores) if (!names.includes(name)) size += store.size;
     return size;
   }
 

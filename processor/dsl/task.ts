@@ -64,9 +64,9 @@ export class Task<Event> implements TaskContext {
     return this.state.store<V>(name);
   }
 
-  /** Entries held across the task's stores. */
+  /** Entries held across the processor's stores (the task's own stream time aside). */
   get stateSize(): number {
-    return this.state.size;
+    return this.state.sizeWithout(STREAM_TIME_STORE);
   }
 
   runBatch(records: SourceRecord[]): BatchEffects {

@@ -184,7 +184,7 @@ export class TopologyRunner {
 
   /** Work on one partition never overlaps: its batches and its marker skips go one after another. */
   private serially(topic: string, partition: number, work: () => Promise<void>): Promise<void> {
-    const key = `${topic}\u0000${partition}`;
+    const key = taskKey(topic, partition);
     const next = (this.partitionWork.get(key) ?? Promise.resolve()).then(work);
     const settled = next.catch(() => undefined);
     this.partitionWork.set(key, settled);
@@ -196,7 +196,7 @@ export class TopologyRunner {
 
   /** Moves a task past records it will never see (markers, aborted records) and commits there. */
   private async skipFiltered(topic: string, partition: number, lastOffset: string): Promise<void> {
-    const owned = this.tasks.get(`${topic}\u0000${partition}`);
+    const owned = this.tasks.get(taskKey(topic, partition));
     if (owned === undefined) return;
     const nextOffset = (BigInt(lastOffset) + 1n).toString();
     const from = owned.nextOffset;
@@ -241,7 +241,7 @@ export class TopologyRunner {
     partition: number,
     heartbeat: () => Promise<void>,
   ): Promise<OwnedTask> {
-    const key = `${topic}\u0000${partition}`;
+    const key = taskKey(topic, partition);
     const owned = this.tasks.get(key);
     if (owned !== undefined) return owned;
     const { kafka, admin, metrics, log, settings } = this.deps;
@@ -271,7 +271,7 @@ export class TopologyRunner {
   }
 
   private async dropTask(topic: string, partition: number): Promise<void> {
-    this.tasks.delete(`${topic}\u0000${partition}`);
+    this.tasks.delete(taskKey(topic, partition));
     await this.producers.release(topic, partition);
   }
 
@@ -422,6 +422,10 @@ export class TopologyRunner {
 export function continuesFrom(stateNext: string, fetchedFrom: string, firstOffset: string): boolean {
   const next = BigInt(stateNext);
   return next >= BigInt(fetchedFrom) && next <= BigInt(firstOffset);
+}
+
+function taskKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function splitKey(key: string): [string, number] {
