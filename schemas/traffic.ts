@@ -27,6 +27,12 @@ export const SURGE = {
   topN: 10,
   /** A business above this many times its trailing average is surging: the metric's and the alert's threshold. */
   alertRatio: 5,
+  /**
+   * How long a business must stay surging, at every step and in the top 10, for the alert:
+   * chance gives some quiet business of 200,000 a ratio above 5 at nearly every step (6 views
+   * in a minute against an average under 1), but never for two minutes on end.
+   */
+  alertForMs: 2 * MINUTE_MS,
 } as const;
 
 /** surge(b, t) = views_60s / max(trailing_avg, 1). */
@@ -185,5 +191,7 @@ export interface TrafficTables {
     views_60s: number;
     trailing_avg: number;
     surge: number;
+    /** The first step of the business's current run of steps above `SURGE.alertRatio` in the top 10; null when not above. */
+    surging_since: Date | null;
   };
 }

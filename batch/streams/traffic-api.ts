@@ -71,7 +71,7 @@ export function surgeHours(at: Date): Date[] {
 
 type SurgeRow = Pick<
   TrafficTables['top_surges'],
-  'step' | 'rank' | 'business_id' | 'views_60s' | 'trailing_avg' | 'surge'
+  'step' | 'rank' | 'business_id' | 'views_60s' | 'trailing_avg' | 'surge' | 'surging_since'
 >;
 
 /** Of rows newest step first (as top_surges clusters them), those of the newest step. */
@@ -93,6 +93,8 @@ export interface SurgeAnswerEntry {
   views_60s: number;
   trailing_avg: number;
   surge: number;
+  /** The first step of the business's current run above the alert ratio in the top 10; null when not above. */
+  surging_since: string | null;
 }
 
 export interface SurgesAnswer {
@@ -125,6 +127,7 @@ export function surgesAnswer(rows: SurgeRow[], businesses: Map<string, Business>
           views_60s: row.views_60s,
           trailing_avg: row.trailing_avg,
           surge: row.surge,
+          surging_since: row.surging_since?.toISOString() ?? null,
         };
       }),
   };

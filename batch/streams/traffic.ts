@@ -93,7 +93,7 @@ export class TrafficQueries {
         const rows = newestStep(
           await this.tables.select(
             'top_surges',
-            ['step', 'rank', 'business_id', 'views_60s', 'trailing_avg', 'surge'],
+            ['step', 'rank', 'business_id', 'views_60s', 'trailing_avg', 'surge', 'surging_since'],
             'WHERE hour = ? AND step <= ? LIMIT ?',
             [hour, at, SURGE.topN],
           ),

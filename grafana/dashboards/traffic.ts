@@ -15,6 +15,7 @@ import {
 
 export const TRAFFIC_DASHBOARD_UID = 'traffic-surges';
 export const SURGE_ALERT_RATIO = SURGE.alertRatio;
+export const SURGE_ALERT_FOR_SECONDS = SURGE.alertForMs / 1000;
 
 const PAGE_VIEWS = 'pipeline="traffic",topic=~".*traffic\\\\.pageviews"';
 const TOP_N = String(SURGE.topN);
@@ -153,7 +154,7 @@ export const traffic = dashboard(
       'Top surge ratio',
       'max(traffic_surge_ratio)',
       { ...RATIO, min: 0, thresholds: SURGE_THRESHOLDS },
-      `The surge of the current number 1: views in the last 60 s over max(trailing average, 1). Alert above ${SURGE_ALERT_RATIO}× for 2 minutes.`,
+      `The surge of the current number 1: views in the last 60 s over max(trailing average, 1). The alert needs one business above ${SURGE_ALERT_RATIO}× at every step for ${SURGE_ALERT_FOR_SECONDS / 60} minutes.`,
     ),
     stat(
       'Surging businesses',
@@ -171,7 +172,7 @@ export const traffic = dashboard(
           ],
         },
       },
-      `How many of the current top ${TOP_N} are above ${SURGE_ALERT_RATIO}× their trailing average.`,
+      `How many of the current top ${TOP_N} have been above ${SURGE_ALERT_RATIO}× their trailing average at every step for ${SURGE_ALERT_FOR_SECONDS / 60} minutes or more (what the alert asks).`,
       4,
     ),
     panel('geomap', `Top ${TOP_N} surging businesses`, [surges()], {

@@ -245,7 +245,24 @@ interface TrafficMetrics {
   surgeRatio: Gauge<'rank'>;
   recentViews: Gauge<'rank'>;
   surging: Gauge;
+  sustained: Gauge;
   steps: Counter;
+}
+
+/**
+ * Who of a step's top 10 is surging since when: a business above the alert ratio keeps the
+ * step its run began; one below it, or out of the top 10, starts again from nothing.
+ */
+export function surgingSince(
+  top: SurgeEntry[],
+  step: number,
+  before: ReadonlyMap<string, number>,
+): Map<string, number> {
+  const since = new Map<string, number>();
+  for (const entry of top) {
+    if (entry.surge > SURGE.alertRatio) since.set(entry.business_id, before.get(entry.business_id) ?? step);
+  }
+  return since;
 }
 
 class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
@@ -253,6 +270,8 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
   private readonly pending: KeyValueStore<Record<string, SurgeEntry[]>>;
   /** The newest step each source partition has reported. */
   private readonly reported: KeyValueStore<number>;
+  /** The first step of each surging business's current run (see `surgingSince`). */
+  private readonly surging: KeyValueStore<number>;
 
   constructor(
     task: TaskContext,
@@ -260,6 +279,7 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
   ) {
     this.pending = task.store('pending');
     this.reported = task.store('reported');
+    this.surging = task.store('surging');
   }
 
   process(message: SurgeCandidates, out: Emitter) {
@@ -290,12 +310,24 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
   private emitTop(step: number, top: SurgeEntry[], out: Emitter): void {
     const stepDate = new Date(step);
     const hour = bucketOf(stepDate, HOUR_MS);
-    top.forEach((entry, index) =>
-      out.row(row('top_surges', { hour, step: stepDate, rank: index + 1, ...entry })),
-    );
+    const since = surgingSince(top, step, new Map(this.surging.entries()));
+    for (const [businessId] of [...this.surging.entries()]) {
+      if (!since.has(businessId)) this.surging.delete(businessId);
+    }
+    for (const [businessId, first] of since) {
+      if (this.surging.get(businessId) !== first) this.surging.put(businessId, first);
+    }
+    top.forEach((entry, index) => {
+      const first = since.get(entry.business_id);
+      const surging_since = first === undefined ? null : new Date(first);
+      out.row(row('top_surges', { hour, step: stepDate, rank: index + 1, ...entry, surging_since }));
+    });
     out.stored(step);
+    const longest = Math.max(0, ...[...since.values()].map((first) => step - first));
+    const sustained = [...since.values()].filter((first) => step - first >= SURGE.alertForMs).length;
     out.afterCommit(() => {
       const { surgeRatio: ratio, recentViews, surging, steps } = this.metrics;
+      this.metrics.sustained.set(longest / 1000);
       for (let rank = 1; rank <= SURGE.topN; rank += 1) {
         const entry = top[rank - 1];
         if (entry === undefined) {
@@ -306,7 +338,7 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
           recentViews.set({ rank: String(rank) }, entry.views_60s);
         }
       }
-      surging.set(top.filter((entry) => entry.surge > SURGE.alertRatio).length);
+      surging.set(sustained);
       steps.inc();
     });
   }
@@ -329,7 +361,12 @@ export function createTrafficTopology(registry: Registry, settings: TrafficSetti
     }),
     surging: new Gauge({
       name: 'traffic_surging_businesses',
-      help: `Businesses of the current top 10 above ${SURGE.alertRatio} times their trailing average.`,
+      help: `Businesses of the current top 10 above ${SURGE.alertRatio} times their trailing average at every step for ${SURGE.alertForMs / 1000} s or more.`,
+      registers,
+    }),
+    sustained: new Gauge({
+      name: 'traffic_surge_sustained_seconds',
+      help: `How long the longest-surging business of the current top 10 has been above ${SURGE.alertRatio} times its trailing average, at every step since.`,
       registers,
     }),
     steps: new Counter({

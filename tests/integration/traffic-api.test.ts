@@ -89,6 +89,7 @@ const surge = (step: string, rank: number, business_id: string, views_60s: numbe
   views_60s,
   trailing_avg,
   surge: views_60s / Math.max(trailing_avg, 1),
+  surging_since: views_60s / Math.max(trailing_avg, 1) > 5 ? at('2026-03-01T09:58:00Z') : null,
 });
 const recentStep = new Date(bucketStart(Date.now() - 30_000, 10_000));
 const surges: Surge[] = [
@@ -160,7 +161,7 @@ test('surges and views once the tables exist, as defined', async () => {
   }
   for (const row of surges) {
     await insert(
-      'top_surges (hour, step, rank, business_id, views_60s, trailing_avg, surge) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'top_surges (hour, step, rank, business_id, views_60s, trailing_avg, surge, surging_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       [
         bucketOf(row.step, HOUR_MS),
         row.step,
@@ -169,6 +170,7 @@ test('surges and views once the tables exist, as defined', async () => {
         row.views_60s,
         row.trailing_avg,
         row.surge,
+        row.surging_since,
       ],
     );
   }
@@ -185,13 +187,14 @@ test('surges and views once the tables exist, as defined', async () => {
     step: at(step).toISOString(),
     surges: surges
       .filter((row) => row.step.getTime() === at(step).getTime())
-      .map(({ rank, business_id, views_60s, trailing_avg, surge }) => ({
+      .map(({ rank, business_id, views_60s, trailing_avg, surge, surging_since }) => ({
         rank,
         business_id,
         ...place(business_id),
         views_60s,
         trailing_avg,
         surge,
+        surging_since: surging_since?.toISOString() ?? null,
       })),
   });
   // Hour 10:00 holds only a later step: the answer is the newest step of hour 09:00.

@@ -251,18 +251,17 @@ describe('alert rules', () => {
   test('a business above 5× its trailing average for 2 minutes', () => {
     const rule = alertRules.find((candidate) => candidate.uid === 'traffic-business-surging')!;
     expect(rule).toMatchObject({
-      expr: 'max(traffic_surge_ratio)',
+      expr: 'max(traffic_surge_sustained_seconds)',
       comparison: 'gt',
-      threshold: SURGE_ALERT_RATIO,
-      for: '2m',
+      threshold: 119,
+      for: '0s',
       noDataState: 'OK',
     });
     expect(SURGE_ALERT_RATIO).toBe(5);
     const provisioned = alertingProvisioning().groups[0]!.rules.find(
       (candidate) => candidate.uid === rule.uid,
     )!;
-    expect(provisioned.for).toBe('2m');
-    expect(provisioned.annotations).toMatchObject({ description: expect.stringContaining('per rank') });
+    expect(provisioned.annotations).toMatchObject({ description: expect.stringContaining('at every step') });
   });
 
   test('rules over processor metrics group by pipeline; every rule has a summary and a runbook', () => {

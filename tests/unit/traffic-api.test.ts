@@ -116,6 +116,7 @@ describe('surges at a time', () => {
     views_60s: 10 * rank,
     trailing_avg: rank / 2,
     surge: 20 - rank,
+    surging_since: rank === 1 ? at('2026-03-01T10:18:00Z') : null,
   });
 
   test('of rows newest step first, only the newest step counts', () => {
@@ -157,6 +158,7 @@ describe('surges at a time', () => {
           views_60s: 10,
           trailing_avg: 0.5,
           surge: 19,
+          surging_since: '2026-03-01T10:18:00.000Z',
         },
         {
           rank: 2,
@@ -170,6 +172,7 @@ describe('surges at a time', () => {
           views_60s: 20,
           trailing_avg: 1,
           surge: 18,
+          surging_since: null,
         },
       ],
     });

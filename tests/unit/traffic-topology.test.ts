@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import { TopologyTestDriver, type PipedRecord } from '../../processor/dsl/driver.ts';
-import { createTrafficTopology, surgeAt } from '../../processor/streams/traffic.ts';
+import { createTrafficTopology, surgeAt, surgingSince } from '../../processor/streams/traffic.ts';
 import { mulberry32 } from '../../generators/harmony/drones.ts';
 import { SURGE, type TrafficTables } from '../../schemas/traffic.ts';
 import { topAt, viewsPerMinute, type View } from '../support/traffic-reference.ts';
@@ -197,6 +197,43 @@ describe('traffic topology', () => {
     // An hour later, one view: everything before it has closed and gone.
     test.pipe(PAGEVIEWS, [pageView('b-1', START + 60 * MINUTE_MS, 0, 'later')]);
     expect(test.stateSize(PAGEVIEWS)).toBeLessThan(10);
+  });
+
+  test('a business surges since the first step of its current run above the alert ratio in the top 10', () => {
+    const entry = (business_id: string, surge: number) => ({
+      business_id,
+      views_60s: 10,
+      trailing_avg: 1,
+      surge,
+    });
+    const first = surgingSince([entry('a', 6), entry('b', 3)], 1000, new Map());
+    expect(first).toEqual(new Map([['a', 1000]]));
+    const second = surgingSince([entry('a', 7), entry('b', 5.5)], 2000, first);
+    expect(second).toEqual(
+      new Map([
+        ['a', 1000],
+        ['b', 2000],
+      ]),
+    );
+    // Below the ratio, or out of the top 10: the run is over.
+    expect(surgingSince([entry('b', 4)], 3000, second)).toEqual(new Map());
+  });
+
+  test('top rows carry when each surging business began, so the alert can ask for two minutes on end', () => {
+    const { records } = syntheticViews(7);
+    const test = driver(2);
+    pipeInBatches(test, records, 97);
+    const tops = topsByStep(test.rows);
+    const leaderAt = (minutes: number) => tops.get(START + minutes * MINUTE_MS)![0]!;
+    // b-42 surges from minute 17 to 20: by minute 19.5 it has been above 5x for over two minutes.
+    const late = leaderAt(19.5);
+    expect(late.business_id).toBe('b-42');
+    expect(late.surging_since).not.toBeNull();
+    expect(START + 19.5 * MINUTE_MS - late.surging_since!.getTime()).toBeGreaterThanOrEqual(SURGE.alertForMs);
+    for (const rows of tops.values()) {
+      for (const row of rows)
+        expect(row.surging_since === null, row.business_id).toBe(row.surge <= SURGE.alertRatio);
+    }
   });
 
   test('a business needs 5 views in the last 60 s to rank; its trailing average is per minute', () => {
