@@ -229,7 +229,17 @@ test('surges and views once the tables exist, as defined', async () => {
   // Without `at`: now.
   expect((await api('/traffic/surges')).body).toEqual({
     step: recentStep.toISOString(),
-    surges: [{ rank: 1, business_id: 'b-3', ...place('b-3'), views_60s: 6, trailing_avg: 1, surge: 6 }],
+    surges: [
+      {
+        rank: 1,
+        business_id: 'b-3',
+        ...place('b-3'),
+        views_60s: 6,
+        trailing_avg: 1,
+        surge: 6,
+        surging_since: '2026-03-01T09:58:00.000Z',
+      },
+    ],
   });
 
   // Views: the first minutes' trailing averages come from rows before `from`.
