@@ -1,59 +1,86 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import cassandra from 'cassandra-driver';
-import { Kafka, logLevel } from 'kafkajs';
+import { CassandraStore, type Row } from '../common/cassandra.ts';
 import { bucketsBetween, histogramBuckets, histogramQuantile, sampleValue } from '../common/exposition.ts';
-import { loadServicesConfig, projectRoot } from '../services/config.ts';
+import { droneReports } from '../generators/harmony/drones.ts';
+import { loadProcessorConfig } from '../processor/config.ts';
+import { harmonyRows } from '../processor/streams/harmony.ts';
+import { projectRoot } from '../services/config.ts';
+import {
+  brokerDrainRate,
+  connectServices,
+  printTable,
+  runGenerator,
+  say,
+  scrape,
+  serviceAddresses,
+  sleep,
+  startProcessor,
+  withCleanup,
+} from './support.ts';
 
 export interface HarmonyBenchOptions {
   reports: number;
   liveRatePerSecond: number;
   liveSeconds: number;
+  /** Reports per upsert call in the raw write; the processor's micro-batch by default. */
+  rawChunk?: number;
+  /** Only the raw Cassandra write: no Kafka, no processor. */
+  rawOnly: boolean;
 }
 
 const METRICS_PORT = 19600;
 const POLL_MS = 250;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+// The preloaded reports, as the generator makes them: its default fleet, event times 1 ms apart.
+const DRONES = 100;
+const SEED = 1;
+const PRELOAD_RATE_PER_SECOND = 1000;
+const SCHEMA_FILE = path.join(projectRoot, 'provisioning/cassandra/harmony.cql');
 
-function runGenerator(topic: string, brokers: string, args: string[]): number {
-  const began = performance.now();
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'generators/cli.ts', 'drones', '--topic', topic, '--brokers', brokers, ...args],
-    { cwd: projectRoot, encoding: 'utf8' },
-  );
-  if (result.status !== 0)
-    throw new Error(`the generator failed: ${result.stderr.trim().split('\n').at(-1)}`);
-  return (performance.now() - began) / 1000;
-}
-
-/** Kafka's own consumer performance tool, from the jars the services script resolved. */
-function brokerDrainRate(jarsDir: string, brokers: string, topic: string, messages: number): number {
-  const result = spawnSync(
-    'java',
-    [
-      '-cp',
-      path.join(jarsDir, '*'),
-      'org.apache.kafka.tools.ConsumerPerformance',
-      ...['--bootstrap-server', brokers, '--topic', topic, '--messages', String(messages), '--hide-header'],
-    ],
-    { encoding: 'utf8' },
-  );
-  // One CSV line: start, end, MB, MB/s, messages, messages/s, rebalance ms, fetch ms, fetch MB/s, fetch messages/s.
-  const fields = result.stdout.trim().split('\n').at(-1)?.split(',') ?? [];
-  const fetchRate = Number(fields[9]);
-  if (result.status !== 0 || !Number.isFinite(fetchRate)) {
-    throw new Error(
-      `kafka ConsumerPerformance failed: ${(result.stderr || result.stdout).trim().split('\n').at(-1)}`,
-    );
+/**
+ * The ceiling for the processor: the rows of the same reports written straight to Cassandra by
+ * `CassandraStore.upsert` (the processor's own write path), one processor micro-batch per call,
+ * into a fresh keyspace. Reports and rows are computed before the clock starts.
+ */
+async function rawWriteRate(
+  contactPoint: string,
+  keyspace: string,
+  start: Date,
+  count: number,
+  chunk: number,
+) {
+  const reports = droneReports({
+    seed: SEED,
+    drones: DRONES,
+    start,
+    intervalMs: 1000 / PRELOAD_RATE_PER_SECOND,
+  });
+  const chunks: Row[][] = [];
+  let rowCount = 0;
+  for (let taken = 0; taken < count; taken += chunk) {
+    const rows: Row[] = [];
+    for (let index = taken; index < Math.min(count, taken + chunk); index += 1) {
+      rows.push(...harmonyRows(reports.next().value!));
+    }
+    chunks.push(rows);
+    rowCount += rows.length;
   }
-  return fetchRate;
-}
-
-async function scrape(): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+  const store = new CassandraStore({
+    contactPoints: [contactPoint],
+    localDataCenter: 'datacenter1',
+    keyspace,
+  });
+  try {
+    await store.connect();
+    await store.applySchema(SCHEMA_FILE, 'harmony');
+    const began = performance.now();
+    for (const rows of chunks) await store.upsert(rows);
+    const seconds = (performance.now() - began) / 1000;
+    return { rowsPerSecond: rowCount / seconds, reportsPerSecond: count / seconds, rowCount };
+  } finally {
+    await store.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    await store.shutdown();
+  }
 }
 
 /** Polls the processor's own metrics until it has taken `total` records, tracking peak RSS. */
@@ -62,7 +89,7 @@ async function untilProcessed(total: number, topic: string, processor: ChildProc
   let firstCount = 0;
   for (;;) {
     if (processor.exitCode !== null) throw new Error(`the processor exited with ${processor.exitCode}`);
-    const text = await scrape().catch(() => '');
+    const text = await scrape(METRICS_PORT).catch(() => '');
     peak.rss = Math.max(peak.rss, sampleValue(text, 'process_resident_memory_bytes') ?? 0);
     const done =
       (sampleValue(text, 'processor_records_total', { topic, outcome: 'accepted' }) ?? 0) +
@@ -79,101 +106,100 @@ async function untilProcessed(total: number, topic: string, processor: ChildProc
 }
 
 /**
- * Drives the harmony pipeline through the real services: a preloaded topic drained at full
- * speed (sustained events/s), then a paced live run (event-to-store latency), and the broker's
- * own drain rate of the same topic for reference.
+ * Drives the harmony pipeline through the real services: the raw Cassandra write rate of the
+ * reports' rows (the processor's ceiling), a preloaded topic drained at full speed by the
+ * processor (sustained events/s), then a paced live run (event-to-store latency), and the
+ * broker's own drain rate of the same topic for reference.
  */
 export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> {
-  const services = loadServicesConfig();
-  const brokers = `${services.host}:${services.kafka.port}`;
-  const contactPoint = `${services.host}:${services.cassandra.port}`;
-  const jarsDir = path.join(services.dataDir, 'jars', 'kafka');
-  if (!fs.existsSync(jarsDir))
-    throw new Error(`no Kafka jars in ${jarsDir}: run npm run services -- up first`);
-  const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch {
-    throw new Error(`Kafka does not answer on ${brokers}: start the services with npm run services -- up`);
-  }
-  const cassandraClient = new cassandra.Client({
-    contactPoints: [contactPoint],
-    localDataCenter: 'datacenter1',
-  });
-  try {
-    await cassandraClient.connect();
-  } catch {
-    await admin.disconnect();
-    throw new Error(
-      `Cassandra does not answer on ${contactPoint}: start the services with npm run services -- up`,
-    );
-  }
-
+  // The processor's micro-batch, from the environment the processor is started with.
+  const rawChunk = options.rawChunk ?? loadProcessorConfig().runtime.batchMaxRecords;
   const run = `bench_${Date.now().toString(36)}`;
   const prefix = `${run}.`;
   const topic = `${prefix}drone.reports`;
-  let processor: ChildProcess | undefined;
-  try {
-    say(`preloading ${options.reports} reports into ${topic}`);
-    const preloadSeconds = runGenerator(topic, brokers, [
-      ...['--count', String(options.reports), '--rate', '1000/s', '--burst', '--seed', '1'],
-    ]);
-    say(`measuring the broker's own drain rate (kafka ConsumerPerformance)`);
-    const brokerRate = brokerDrainRate(jarsDir, brokers, topic, options.reports);
+  const rawKeyspace = `${run}_raw`;
+  // The raw write and the preload take the same reports: same seed, fleet, rate and start.
+  const start = new Date();
+  const rawWrite = async () => {
+    say(
+      `raw write: the rows of ${options.reports} reports, ${rawChunk} reports per upsert, into ${rawKeyspace}`,
+    );
+    const raw = await rawWriteRate(
+      serviceAddresses().contactPoint,
+      rawKeyspace,
+      start,
+      options.reports,
+      rawChunk,
+    );
+    const rows: [string, string][] = [
+      ['raw Cassandra write (upsert)', `${Math.round(raw.reportsPerSecond)} reports/s`],
+      [
+        '  rows',
+        `${Math.round(raw.rowsPerSecond)} rows/s (${(raw.rowCount / options.reports).toFixed(2)} a report)`,
+      ],
+    ];
+    say(`raw write: ${rows.map(([, value]) => value).join(', ')}`);
+    return { raw, rows };
+  };
+  if (options.rawOnly) {
+    const { rows } = await rawWrite();
+    printTable(`harmony benchmark (raw write only): ${options.reports} reports`, rows, []);
+    return;
+  }
 
-    say('starting the processor on the preloaded topic');
-    const peak = { rss: 0 };
-    processor = spawn(process.execPath, ['--import', 'tsx', 'processor/main.ts'], {
-      cwd: projectRoot,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers,
-        CASSANDRA_CONTACT_POINTS: contactPoint,
+  const services = await connectServices();
+  let processor: ChildProcess | undefined;
+  await withCleanup(
+    services,
+    prefix,
+    [run, rawKeyspace],
+    () => (processor === undefined ? [] : [processor]),
+    async () => {
+      const { raw, rows: rawRows } = await rawWrite();
+      say(`preloading ${options.reports} reports into ${topic}`);
+      const preloadSeconds = runGenerator('drones', topic, services.brokers, [
+        ...['--count', String(options.reports), '--rate', `${PRELOAD_RATE_PER_SECOND}/s`, '--burst'],
+        ...['--seed', String(SEED), '--drones', String(DRONES), '--start', start.toISOString()],
+      ]);
+      say(`measuring the broker's own drain rate (kafka ConsumerPerformance)`);
+      const brokerRate = brokerDrainRate(services, topic, options.reports, `${prefix}consumer-performance`);
+
+      say('starting the processor on the preloaded topic');
+      const peak = { rss: 0 };
+      processor = startProcessor(services, {
+        PROCESSOR_PIPELINES: 'harmony',
         CASSANDRA_KEYSPACE: run,
         PROCESSOR_TOPIC_PREFIX: prefix,
         PROCESSOR_GROUP_ID: `${prefix}processor`,
         PROCESSOR_METRICS_PORT: String(METRICS_PORT),
-      },
-    });
-    const drain = await untilProcessed(options.reports, topic, processor, peak);
+      });
+      const drain = await untilProcessed(options.reports, topic, processor, peak);
+      const drainRate = drain.counted / drain.seconds;
 
-    const liveCount = Math.round(options.liveRatePerSecond * options.liveSeconds);
-    say(`live: ${liveCount} reports at ${options.liveRatePerSecond}/s with event time = now`);
-    const before = histogramBuckets(drain.text, 'processor_event_to_store_seconds');
-    runGenerator(topic, brokers, [
-      '--count',
-      String(liveCount),
-      '--rate',
-      `${options.liveRatePerSecond}/s`,
-      '--seed',
-      '2',
-    ]);
-    const live = await untilProcessed(options.reports + liveCount, topic, processor, peak);
-    const latency = bucketsBetween(before, histogramBuckets(live.text, 'processor_event_to_store_seconds'));
+      const liveCount = Math.round(options.liveRatePerSecond * options.liveSeconds);
+      say(`live: ${liveCount} reports at ${options.liveRatePerSecond}/s with event time = now`);
+      const before = histogramBuckets(drain.text, 'processor_event_to_store_seconds');
+      runGenerator('drones', topic, services.brokers, [
+        ...['--count', String(liveCount), '--rate', `${options.liveRatePerSecond}/s`, '--seed', '2'],
+      ]);
+      const live = await untilProcessed(options.reports + liveCount, topic, processor, peak);
+      const latency = bucketsBetween(before, histogramBuckets(live.text, 'processor_event_to_store_seconds'));
 
-    const rows: [string, string][] = [
-      ['producer (generator, burst)', `${Math.round(options.reports / preloadSeconds)} events/s`],
-      ['processor sustained (drain)', `${Math.round(drain.counted / drain.seconds)} events/s`],
-      ['broker drain (ConsumerPerformance)', `${Math.round(brokerRate)} events/s`],
-      ['event-to-store p50 (live)', `${(histogramQuantile(0.5, latency) * 1000).toFixed(0)} ms`],
-      ['event-to-store p99 (live)', `${(histogramQuantile(0.99, latency) * 1000).toFixed(0)} ms`],
-      ['processor peak RSS', `${(peak.rss / 2 ** 20).toFixed(0)} MiB`],
-    ];
-    const width = Math.max(...rows.map(([label]) => label.length));
-    process.stdout.write(`harmony benchmark: ${options.reports} preloaded + ${liveCount} live reports\n`);
-    for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`);
-    process.stdout.write(
-      '  (latency percentiles are estimated from the histogram buckets, as Prometheus does)\n',
-    );
-  } finally {
-    processor?.kill('SIGTERM');
-    say('cleaning up the bench topics and keyspace');
-    const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
-    await admin.deleteTopics({ topics }).catch(() => undefined);
-    await cassandraClient.execute(`DROP KEYSPACE IF EXISTS ${run}`).catch(() => undefined);
-    await admin.disconnect();
-    await cassandraClient.shutdown();
-  }
+      printTable(
+        `harmony benchmark: ${options.reports} preloaded + ${liveCount} live reports`,
+        [
+          ['producer (generator, burst)', `${Math.round(options.reports / preloadSeconds)} events/s`],
+          ['processor sustained (drain)', `${Math.round(drainRate)} events/s`],
+          ...rawRows,
+          ['processor / raw write', `${((drainRate / raw.reportsPerSecond) * 100).toFixed(0)} %`],
+          ['broker drain, ConsumerPerformance, whole run', `${Math.round(brokerRate.overall)} events/s`],
+          ['broker drain, ConsumerPerformance, fetching', `${Math.round(brokerRate.fetching)} events/s`],
+          ['event-to-store p50 (live)', `${(histogramQuantile(0.5, latency) * 1000).toFixed(0)} ms`],
+          ['event-to-store p99 (live)', `${(histogramQuantile(0.99, latency) * 1000).toFixed(0)} ms`],
+          ['processor peak RSS', `${(peak.rss / 2 ** 20).toFixed(0)} MiB`],
+        ],
+        ['latency percentiles are estimated from the histogram buckets, as Prometheus does'],
+      );
+    },
+  );
 }

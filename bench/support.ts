@@ -19,12 +19,19 @@ export interface BenchServices {
   cassandraClient: cassandra.Client;
 }
 
+/** Where the services script runs the services, from its own settings. */
+export function serviceAddresses() {
+  const services = loadServicesConfig();
+  return {
+    brokers: `${services.host}:${services.kafka.port}`,
+    contactPoint: `${services.host}:${services.cassandra.port}`,
+    jarsDir: path.join(services.dataDir, 'jars', 'kafka'),
+  };
+}
+
 /** Connects to the running services, or says in one line how to start them. */
 export async function connectServices(): Promise<BenchServices> {
-  const services = loadServicesConfig();
-  const brokers = `${services.host}:${services.kafka.port}`;
-  const contactPoint = `${services.host}:${services.cassandra.port}`;
-  const jarsDir = path.join(services.dataDir, 'jars', 'kafka');
+  const { brokers, contactPoint, jarsDir } = serviceAddresses();
   if (!fs.existsSync(jarsDir))
     throw new Error(`no Kafka jars in ${jarsDir}: run npm run services -- up first`);
   const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
@@ -61,13 +68,37 @@ export function runGenerator(stream: string, topic: string, brokers: string, arg
   return (performance.now() - began) / 1000;
 }
 
-/** Kafka's own consumer performance tool on the same topic: the raw drain rate, events/s. */
+/** Runs `generate -- <stream>` beside the bench's own work; resolves when it has sent everything. */
+export function runGeneratorInBackground(
+  stream: string,
+  topic: string,
+  brokers: string,
+  args: string[],
+): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'generators/cli.ts', stream, '--topic', topic, '--brokers', brokers, ...args],
+    { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the generator failed: ${stderr.trim().split('\n').at(-1)}`)),
+    );
+  });
+}
+
+/**
+ * Kafka's own consumer performance tool on the same topic: events/s over its whole run (group
+ * join included) and while fetching only.
+ */
 export function brokerDrainRate(
   services: BenchServices,
   topic: string,
   messages: number,
   group: string,
-): number {
+): { overall: number; fetching: number } {
   const result = spawnSync(
     'java',
     [
@@ -90,13 +121,13 @@ export function brokerDrainRate(
   );
   // One CSV line: start, end, MB, MB/s, messages, messages/s, rebalance ms, fetch ms, fetch MB/s, fetch messages/s.
   const fields = result.stdout.trim().split('\n').at(-1)?.split(',') ?? [];
-  const fetchRate = Number(fields[9]);
-  if (result.status !== 0 || !Number.isFinite(fetchRate)) {
+  const [overall, fetching] = [Number(fields[5]), Number(fields[9])];
+  if (result.status !== 0 || !Number.isFinite(overall) || !Number.isFinite(fetching)) {
     throw new Error(
       `kafka ConsumerPerformance failed: ${(result.stderr || result.stdout).trim().split('\n').at(-1)}`,
     );
   }
-  return fetchRate;
+  return { overall, fetching };
 }
 
 /** Starts the processor with these settings on top of the services' addresses. */
