@@ -44,7 +44,6 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
     runtime: {
       groupPrefix: settings.PROCESSOR_GROUP_ID,
       topicPrefix: settings.PROCESSOR_TOPIC_PREFIX,
-      instanceId: settings.PROCESSOR_INSTANCE_ID,
       batchMaxRecords: settings.PROCESSOR_BATCH_MAX_RECORDS,
       batchMaxWaitMs: settings.PROCESSOR_BATCH_MAX_WAIT_MS,
       fetchMaxBytesPerPartition: settings.PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION,

@@ -6,7 +6,7 @@
 
 export interface KeyValueStore<V> {
   get(key: string): V | undefined;
-  /** Values are treated as immutable once put: put a new value to change one. */
+  /** Sets a value; one changed in place must be put again, or the change is not logged. */
   put(key: string, value: V): void;
   delete(key: string): void;
   entries(): IterableIterator<[string, V]>;

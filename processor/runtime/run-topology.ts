@@ -15,7 +15,6 @@ export interface RuntimeSettings {
   /** Each topology's consumer group is `<groupPrefix>-<topology name>`. */
   groupPrefix: string;
   topicPrefix: string;
-  instanceId: string;
   batchMaxRecords: number;
   batchMaxWaitMs: number;
   fetchMaxBytesPerPartition: number;
