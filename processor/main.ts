@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Option, type CommanderError } from 'commander';
 import { pino } from 'pino';
 import { CassandraStore } from '../common/cassandra.ts';
 import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../common/cli.ts';
@@ -27,8 +27,9 @@ const cli = new Command('processor')
   });
 try {
   cli.parse();
-} catch {
-  process.exit(cli.opts()['help'] === undefined ? BAD_USAGE_EXIT_CODE : 0);
+} catch (error) {
+  // Commander has printed the help or the one-line error already.
+  process.exit((error as CommanderError).code === 'commander.helpDisplayed' ? 0 : BAD_USAGE_EXIT_CODE);
 }
 
 const config = await Promise.resolve()

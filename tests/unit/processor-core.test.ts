@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { projectRoot } from '../../services/config.ts';
 import { describe, expect, test } from 'vitest';
 import { schemaStatements, upsertStatement } from '../../common/cassandra.ts';
 import { loadProcessorConfig, parsePipelines } from '../../processor/config.ts';
@@ -145,6 +147,24 @@ test('a step that throws on a record dead-letters that record and goes on with t
     origin: { offset: '1' },
   });
 });
+
+test('the processor CLI: help exits 0; a wrong option or pipeline is one line and exit 2', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'processor/main.ts', ...args], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      env: { ...process.env, PROCESSOR_PIPELINES: '' },
+    });
+  const help = run('--help');
+  expect(help.status).toBe(0);
+  expect(help.stdout).toContain('--pipelines <names>');
+  const unknown = run('--pipelines', 'weather');
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr.trim()).toBe("processor: unknown pipeline 'weather': choose from harmony, traffic");
+  const bogus = run('--bogus');
+  expect(bogus.status).toBe(2);
+  expect(bogus.stderr.trim().split('\n')).toHaveLength(1);
+}, 30_000);
 
 test('a fenced producer is told apart from failures a retry can mend, also when kafkajs wraps it', async () => {
   const { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } = await import('kafkajs');
