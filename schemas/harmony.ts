@@ -120,3 +120,73 @@ export function toAlert(report: DroneReport): HarmonyAlert | null {
     key_words: [...new Set(distressed.flatMap((person) => person.words))],
   };
 }
+
+/**
+ * Typed rows of provisioning/cassandra/harmony.cql: the processor writes the facts, the batch
+ * service reads them and writes its statistics.
+ */
+export interface HarmonyTables {
+  reports: {
+    report_id: string;
+    drone_id: string;
+    lat: number;
+    lon: number;
+    event_time: Date;
+    persons: PersonSeen[];
+    persons_count: number;
+    low_count: number;
+  };
+  reports_by_hour: {
+    hour: Date;
+    event_time: Date;
+    report_id: string;
+    drone_id: string;
+    lat: number;
+    lon: number;
+    persons_count: number;
+    low_count: number;
+    score_sum: number;
+  };
+  person_scores: {
+    person_id: string;
+    event_time: Date;
+    report_id: string;
+    first_name: string;
+    last_name: string;
+    harmony_score: number;
+    drone_id: string;
+  };
+  low_scores_by_hour: {
+    hour: Date;
+    person_id: string;
+    event_time: Date;
+    report_id: string;
+    first_name: string;
+    last_name: string;
+    harmony_score: number;
+  };
+  top_low_persons: {
+    board: string;
+    rank: number;
+    person_id: string;
+    name: string;
+    low_count: number;
+    avg_score: number;
+    window_start: Date;
+    window_end: Date;
+    threshold: number;
+    computed_at: Date;
+  };
+  report_stats: {
+    bucket_seconds: number;
+    hour: Date;
+    bucket_start: Date;
+    reports: number;
+    persons: number;
+    low_persons: number;
+    avg_score: number;
+    avg_persons_per_report: number;
+    avg_low_persons_per_report: number;
+    computed_at: Date;
+  };
+}

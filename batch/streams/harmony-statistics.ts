@@ -3,6 +3,7 @@
  * numbers can be checked against any independent computation.
  */
 import { HOUR_MS, bucketStart, bucketsBetween } from '../../common/time.ts';
+import type { HarmonyTables } from '../../schemas/harmony.ts';
 
 export interface LowScore {
   person_id: string;
@@ -87,22 +88,14 @@ export function rankLowScorers(
     }));
 }
 
-export interface ReportFacts {
-  event_time: Date;
-  persons_count: number;
-  low_count: number;
-  score_sum: number;
-}
+/** What the statistics need of a report: its `reports_by_hour` facts. */
+export type ReportFacts = Pick<
+  HarmonyTables['reports_by_hour'],
+  'event_time' | 'persons_count' | 'low_count' | 'score_sum'
+>;
 
-export interface BucketStats {
-  bucket_start: Date;
-  reports: number;
-  persons: number;
-  low_persons: number;
-  avg_score: number;
-  avg_persons_per_report: number;
-  avg_low_persons_per_report: number;
-}
+/** One bucket's statistics: a `report_stats` row without where and when it was written. */
+export type BucketStats = Omit<HarmonyTables['report_stats'], 'bucket_seconds' | 'hour' | 'computed_at'>;
 
 /** Per event-time bucket: average score, persons per report, and persons below the threshold per report. */
 export function bucketStatistics(reports: ReportFacts[], bucketMs: number): BucketStats[] {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gauge, type Registry } from 'prom-client';
 import { HOUR_MS, SECOND_MS, bucketOf, bucketStart } from '../../common/time.ts';
+import type { HarmonyTables } from '../../schemas/harmony.ts';
 import { TypedTables, inBatches } from '../rows.ts';
 import { route, type BatchJob, type BatchStream, type StreamContext, type TimeRange } from '../stream.ts';
 import { parseParams, queryParams } from './harmony-api.ts';
@@ -29,66 +30,6 @@ const SCHEMA_FILE = path.resolve(
 const LATEST_BOARD = 'latest';
 /** More reports than any hour partition holds at the rates this stack is built for. */
 const MAX_HOUR_ROWS = 100_000;
-
-/**
- * Typed rows of provisioning/cassandra/harmony.cql, the tables the batch service reads and
- * writes (not `reports`, which it never reads).
- */
-export interface HarmonyTables {
-  reports_by_hour: {
-    hour: Date;
-    event_time: Date;
-    report_id: string;
-    drone_id: string;
-    lat: number;
-    lon: number;
-    persons_count: number;
-    low_count: number;
-    score_sum: number;
-  };
-  person_scores: {
-    person_id: string;
-    event_time: Date;
-    report_id: string;
-    first_name: string;
-    last_name: string;
-    harmony_score: number;
-    drone_id: string;
-  };
-  low_scores_by_hour: {
-    hour: Date;
-    person_id: string;
-    event_time: Date;
-    report_id: string;
-    first_name: string;
-    last_name: string;
-    harmony_score: number;
-  };
-  top_low_persons: {
-    board: string;
-    rank: number;
-    person_id: string;
-    name: string;
-    low_count: number;
-    avg_score: number;
-    window_start: Date;
-    window_end: Date;
-    threshold: number;
-    computed_at: Date;
-  };
-  report_stats: {
-    bucket_seconds: number;
-    hour: Date;
-    bucket_start: Date;
-    reports: number;
-    persons: number;
-    low_persons: number;
-    avg_score: number;
-    avg_persons_per_report: number;
-    avg_low_persons_per_report: number;
-    computed_at: Date;
-  };
-}
 
 const fullName = (row: { first_name: string; last_name: string }) => `${row.first_name} ${row.last_name}`;
 

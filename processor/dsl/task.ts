@@ -84,9 +84,10 @@ export class Task<Event> implements TaskContext {
         effects.outputs.push(deadLetter(this.topics.deadLetters, { record, reason: decoded.reason }));
         continue;
       }
+      const eventTime = this.node.eventTime(decoded.value);
       let outcome;
       try {
-        outcome = this.processor.process(decoded.value, out);
+        outcome = this.processor.process(decoded.value, eventTime, out);
       } catch (error) {
         // A step that throws on one record must not stop the partition: the record is kept
         // with the reason, like any record the stream cannot take.
@@ -101,7 +102,6 @@ export class Task<Event> implements TaskContext {
         continue;
       }
       effects.accepted += 1;
-      const eventTime = this.node.eventTime(decoded.value);
       if (eventTime > this.streamTime) {
         this.streamTimes.put(STREAM_TIME_KEY, eventTime);
         this.processor.advance?.(out);

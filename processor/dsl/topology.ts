@@ -41,7 +41,8 @@ export interface TaskContext {
 
 /** A task's processing: built after the task's state is restored, so it may index that state. */
 export interface PartitionProcessor<Event> {
-  process(event: Event, out: Emitter): Outcome;
+  /** `eventTime` is the node's `eventTime(event)`, computed once per record by the task. */
+  process(event: Event, eventTime: number, out: Emitter): Outcome;
   /** Called after a record moved stream time forward: closes windows, emits what they held. */
   advance?(out: Emitter): void;
 }
@@ -77,10 +78,13 @@ export function source<Event>(node: SourceNode<Event>): SourceNode<Event> {
   return node;
 }
 
-/** A row of a table whose columns a typed row interface names: the writer and readers share it. */
-export function tableRow<Tables, Table extends keyof Tables & string>(
-  table: Table,
-  values: Tables[Table],
-): Row {
-  return { table, values: values as Record<string, unknown> };
+/**
+ * The row maker for one keyspace's typed tables: `row('table', values)` checks the values
+ * against that table's row interface, which the writer and the readers share.
+ */
+export function tableRows<Tables>() {
+  return <Table extends keyof Tables & string>(table: Table, values: Tables[Table]): Row => ({
+    table,
+    values: values as Record<string, unknown>,
+  });
 }

@@ -6,10 +6,13 @@ import {
   parseDroneReport,
   toAlert,
   type DroneReport,
+  type HarmonyTables,
 } from '../../schemas/harmony.ts';
 import type { Row } from '../../common/cassandra.ts';
 import { HOUR_MS, bucketOf } from '../../common/time.ts';
-import { ACCEPTED, source, type Topology } from '../dsl/topology.ts';
+import { ACCEPTED, source, tableRows, type Topology } from '../dsl/topology.ts';
+
+const row = tableRows<HarmonyTables>();
 import { schemaFile } from './schema-files.ts';
 
 /** Harmony (stream 1): drone reports in, stored facts and distress alerts out. */
@@ -19,36 +22,29 @@ export function harmonyRows(report: DroneReport): Row[] {
   const lowPersons = report.persons.filter((person) => person.harmony_score < LOW_SCORE_THRESHOLD);
   const scoreSum = report.persons.reduce((sum, person) => sum + person.harmony_score, 0);
   return [
-    {
-      table: 'reports',
-      values: {
-        report_id: report.report_id,
-        drone_id: report.drone_id,
-        lat: report.lat,
-        lon: report.lon,
-        event_time: eventTime,
-        persons: report.persons,
-        persons_count: report.persons.length,
-        low_count: lowPersons.length,
-      },
-    },
-    {
-      table: 'reports_by_hour',
-      values: {
-        hour,
-        event_time: eventTime,
-        report_id: report.report_id,
-        drone_id: report.drone_id,
-        lat: report.lat,
-        lon: report.lon,
-        persons_count: report.persons.length,
-        low_count: lowPersons.length,
-        score_sum: scoreSum,
-      },
-    },
-    ...report.persons.map((person) => ({
-      table: 'person_scores',
-      values: {
+    row('reports', {
+      report_id: report.report_id,
+      drone_id: report.drone_id,
+      lat: report.lat,
+      lon: report.lon,
+      event_time: eventTime,
+      persons: report.persons,
+      persons_count: report.persons.length,
+      low_count: lowPersons.length,
+    }),
+    row('reports_by_hour', {
+      hour,
+      event_time: eventTime,
+      report_id: report.report_id,
+      drone_id: report.drone_id,
+      lat: report.lat,
+      lon: report.lon,
+      persons_count: report.persons.length,
+      low_count: lowPersons.length,
+      score_sum: scoreSum,
+    }),
+    ...report.persons.map((person) =>
+      row('person_scores', {
         person_id: person.person_id,
         event_time: eventTime,
         report_id: report.report_id,
@@ -56,11 +52,10 @@ export function harmonyRows(report: DroneReport): Row[] {
         last_name: person.last_name,
         harmony_score: person.harmony_score,
         drone_id: report.drone_id,
-      },
-    })),
-    ...lowPersons.map((person) => ({
-      table: 'low_scores_by_hour',
-      values: {
+      }),
+    ),
+    ...lowPersons.map((person) =>
+      row('low_scores_by_hour', {
         hour,
         person_id: person.person_id,
         event_time: eventTime,
@@ -68,8 +63,8 @@ export function harmonyRows(report: DroneReport): Row[] {
         first_name: person.first_name,
         last_name: person.last_name,
         harmony_score: person.harmony_score,
-      },
-    })),
+      }),
+    ),
   ];
 }
 
@@ -93,9 +88,9 @@ export function createHarmonyTopology(registry: Registry): Topology {
     decode: (record) => parseDroneReport(record.value),
     eventTime: (report) => Date.parse(report.event_time),
     processor: () => ({
-      process(report, out) {
+      process(report, eventTime, out) {
         for (const row of harmonyRows(report)) out.row(row);
-        out.stored(Date.parse(report.event_time));
+        out.stored(eventTime);
         const alert = toAlert(report);
         if (alert !== null) out.record(HARMONY_ALERTS_TOPIC, report.drone_id, JSON.stringify(alert));
         out.afterCommit(() => {

@@ -32,7 +32,7 @@ import type { KeyValueStore } from '../dsl/store.ts';
 import {
   ACCEPTED,
   source,
-  tableRow,
+  tableRows,
   type Emitter,
   type PartitionProcessor,
   type TaskContext,
@@ -46,7 +46,7 @@ export interface TrafficSettings {
   graceMs: number;
 }
 
-const row = tableRow<TrafficTables, keyof TrafficTables>;
+const row = tableRows<TrafficTables>();
 
 /** A business's recent views: [bucket start, count] pairs, oldest first, flattened for a compact changelog. */
 type Buckets = number[];
@@ -143,8 +143,7 @@ class PageViewCounter implements PartitionProcessor<PageView> {
     return found;
   }
 
-  process(view: PageView, _out: Emitter) {
-    const eventTime = Date.parse(view.event_time);
+  process(view: PageView, eventTime: number) {
     // The step is the finest window: a view whose step has closed is late for the minute too.
     const late = this.steps.lateness(eventTime);
     if (late !== undefined) return { accepted: false as const, late };
@@ -282,7 +281,7 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
     this.surging = task.store('surging');
   }
 
-  process(message: SurgeCandidates, out: Emitter) {
+  process(message: SurgeCandidates, _eventTime: number, out: Emitter) {
     const partition = String(message.source_partition);
     this.reported.put(partition, Math.max(message.step, this.reported.get(partition) ?? message.step));
     this.pending.put(String(message.step), {
@@ -404,7 +403,7 @@ export function createTrafficTopology(registry: Registry, settings: TrafficSetti
         decode: (record) => parseBusiness(record.value),
         eventTime: () => 0,
         processor: () => ({
-          process(business, out) {
+          process(business, _eventTime, out) {
             out.row(row('businesses', business));
             return ACCEPTED;
           },

@@ -127,7 +127,7 @@ test('a step that throws on a record dead-letters that record and goes on with t
         decode: (record) => ok(Number(record.value?.toString())),
         eventTime: () => 0,
         processor: () => ({
-          process(value, out) {
+          process(value, _eventTime, out) {
             if (value === 13) throw new Error('unlucky number');
             out.row({ table: 'numbers', values: { value } });
             return ACCEPTED;
