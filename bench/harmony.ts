@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { CassandraStore, type Row } from '../common/cassandra.ts';
-import { bucketsBetween, histogramBuckets, histogramQuantile, sampleValue } from '../common/exposition.ts';
+import { bucketsBetween, histogramBuckets, histogramQuantile } from '../common/exposition.ts';
 import { droneReports } from '../generators/harmony/drones.ts';
 import { loadProcessorConfig } from '../processor/config.ts';
 import { harmonyRows } from '../processor/streams/harmony.ts';
@@ -12,10 +12,9 @@ import {
   printTable,
   runGenerator,
   say,
-  scrape,
   serviceAddresses,
-  sleep,
   startProcessor,
+  untilTaken,
   withCleanup,
 } from './support.ts';
 
@@ -30,7 +29,6 @@ export interface HarmonyBenchOptions {
 }
 
 const METRICS_PORT = 19600;
-const POLL_MS = 250;
 // The preloaded reports, as the generator makes them: its default fleet, event times 1 ms apart.
 const DRONES = 100;
 const SEED = 1;
@@ -80,28 +78,6 @@ async function rawWriteRate(
   } finally {
     await store.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
     await store.shutdown();
-  }
-}
-
-/** Polls the processor's own metrics until it has taken `total` records, tracking peak RSS. */
-async function untilProcessed(total: number, topic: string, processor: ChildProcess, peak: { rss: number }) {
-  let firstAt: number | undefined;
-  let firstCount = 0;
-  for (;;) {
-    if (processor.exitCode !== null) throw new Error(`the processor exited with ${processor.exitCode}`);
-    const text = await scrape(METRICS_PORT).catch(() => '');
-    peak.rss = Math.max(peak.rss, sampleValue(text, 'process_resident_memory_bytes') ?? 0);
-    const done =
-      (sampleValue(text, 'processor_records_total', { topic, outcome: 'accepted' }) ?? 0) +
-      (sampleValue(text, 'processor_records_total', { topic, outcome: 'late' }) ?? 0);
-    if (done > 0 && firstAt === undefined) {
-      firstAt = performance.now();
-      firstCount = done;
-    }
-    if (done >= total) {
-      return { seconds: (performance.now() - firstAt!) / 1000, counted: done - firstCount, text };
-    }
-    await sleep(POLL_MS);
   }
 }
 
@@ -165,7 +141,6 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
       const brokerRate = brokerDrainRate(services, topic, options.reports, `${prefix}consumer-performance`);
 
       say('starting the processor on the preloaded topic');
-      const peak = { rss: 0 };
       processor = startProcessor(services, {
         PROCESSOR_PIPELINES: 'harmony',
         CASSANDRA_KEYSPACE: run,
@@ -173,7 +148,7 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
         PROCESSOR_GROUP_ID: `${prefix}processor`,
         PROCESSOR_METRICS_PORT: String(METRICS_PORT),
       });
-      const drain = await untilProcessed(options.reports, topic, processor, peak);
+      const drain = await untilTaken(METRICS_PORT, 'harmony', topic, options.reports, processor);
       const drainRate = drain.counted / drain.seconds;
 
       const liveCount = Math.round(options.liveRatePerSecond * options.liveSeconds);
@@ -182,7 +157,7 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
       runGenerator('drones', topic, services.brokers, [
         ...['--count', String(liveCount), '--rate', `${options.liveRatePerSecond}/s`, '--seed', '2'],
       ]);
-      const live = await untilProcessed(options.reports + liveCount, topic, processor, peak);
+      const live = await untilTaken(METRICS_PORT, 'harmony', topic, options.reports + liveCount, processor);
       const latency = bucketsBetween(before, histogramBuckets(live.text, 'processor_event_to_store_seconds'));
 
       printTable(
@@ -196,7 +171,7 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
           ['broker drain, ConsumerPerformance, fetching', `${Math.round(brokerRate.fetching)} events/s`],
           ['event-to-store p50 (live)', `${(histogramQuantile(0.5, latency) * 1000).toFixed(0)} ms`],
           ['event-to-store p99 (live)', `${(histogramQuantile(0.99, latency) * 1000).toFixed(0)} ms`],
-          ['processor peak RSS', `${(peak.rss / 2 ** 20).toFixed(0)} MiB`],
+          ['processor peak RSS', `${(Math.max(drain.peak.rss, live.peak.rss) / 2 ** 20).toFixed(0)} MiB`],
         ],
         ['latency percentiles are estimated from the histogram buckets, as Prometheus does'],
       );

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { sampleValue } from '../common/exposition.ts';
 import { loadServicesConfig, projectRoot } from '../services/config.ts';
 
 const STOP_TIMEOUT_MS = 30_000;
@@ -146,6 +147,59 @@ export function startProcessor(services: BenchServices, env: Record<string, stri
 
 export async function scrape(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+const POLL_MS = 250;
+
+/** Records of a source topic a pipeline has taken (accepted or late), from its metrics. */
+export async function processorProgress(
+  port: number,
+  pipeline: string,
+  topic: string,
+): Promise<{ taken: number; text: string }> {
+  const text = await scrape(port).catch(() => '');
+  const count = (outcome: string) =>
+    sampleValue(text, 'processor_records_total', { pipeline, topic, outcome }) ?? 0;
+  return { taken: count('accepted') + count('late'), text };
+}
+
+/**
+ * Polls a processor's metrics until the pipeline has taken `target` records of the topic: the
+ * seconds from the first one it was seen to take, how many it took since, and the peaks of its
+ * memory and state seen meanwhile.
+ */
+export async function untilTaken(
+  port: number,
+  pipeline: string,
+  topic: string,
+  target: number,
+  processor: ChildProcess,
+) {
+  let firstAt: number | undefined;
+  let firstTaken = 0;
+  const peak = { rss: 0, entries: 0 };
+  for (;;) {
+    if (processor.exitCode !== null) throw new Error(`the processor exited with ${processor.exitCode}`);
+    const now = await processorProgress(port, pipeline, topic);
+    peak.rss = Math.max(peak.rss, sampleValue(now.text, 'process_resident_memory_bytes') ?? 0);
+    peak.entries = Math.max(
+      peak.entries,
+      sampleValue(now.text, 'processor_state_entries', { pipeline }) ?? 0,
+    );
+    if (now.taken > 0 && firstAt === undefined) {
+      firstAt = performance.now();
+      firstTaken = now.taken;
+    }
+    if (now.taken >= target) {
+      return {
+        seconds: (performance.now() - (firstAt ?? performance.now())) / 1000,
+        counted: now.taken - firstTaken,
+        peak,
+        text: now.text,
+      };
+    }
+    await sleep(POLL_MS);
+  }
 }
 
 /** Stops a program and waits until it has exited: until then its clients may re-create topics. */

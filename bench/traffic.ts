@@ -9,6 +9,7 @@ import {
   brokerDrainRate,
   connectServices,
   printTable,
+  processorProgress,
   runGenerator,
   runGeneratorInBackground,
   say,
@@ -16,6 +17,7 @@ import {
   sleep,
   startProcessor,
   stopProgram,
+  untilTaken,
   withCleanup,
   type BenchServices,
 } from './support.ts';
@@ -33,48 +35,6 @@ const RECOVERY_PORT = 19641;
 const POLL_MS = 250;
 /** The processor's micro-batch bound (PROCESSOR_BATCH_MAX_RECORDS), set here so the bench can name it. */
 const BATCH_RECORDS = 5000;
-
-interface Progress {
-  /** Page views the processor has taken (accepted or late). */
-  taken: number;
-  text: string;
-}
-
-async function progress(port: number, topic: string): Promise<Progress> {
-  const text = await scrape(port).catch(() => '');
-  const count = (outcome: string) =>
-    sampleValue(text, 'processor_records_total', { pipeline: 'traffic', topic, outcome }) ?? 0;
-  return { taken: count('accepted') + count('late'), text };
-}
-
-/** Polls until the processor has taken `target` views; the seconds from its first one, peaks seen. */
-async function until(port: number, topic: string, target: number, processor: ChildProcess) {
-  let firstAt: number | undefined;
-  let firstTaken = 0;
-  const peak = { rss: 0, entries: 0 };
-  for (;;) {
-    if (processor.exitCode !== null) throw new Error(`the processor exited with ${processor.exitCode}`);
-    const now = await progress(port, topic);
-    peak.rss = Math.max(peak.rss, sampleValue(now.text, 'process_resident_memory_bytes') ?? 0);
-    peak.entries = Math.max(
-      peak.entries,
-      sampleValue(now.text, 'processor_state_entries', { pipeline: 'traffic' }) ?? 0,
-    );
-    if (now.taken > 0 && firstAt === undefined) {
-      firstAt = performance.now();
-      firstTaken = now.taken;
-    }
-    if (now.taken >= target) {
-      return {
-        seconds: (performance.now() - (firstAt ?? performance.now())) / 1000,
-        counted: now.taken - firstTaken,
-        peak,
-        text: now.text,
-      };
-    }
-    await sleep(POLL_MS);
-  }
-}
 
 const trafficEnv = (prefix: string, group: string, keyspace: string, port: number) => ({
   PROCESSOR_PIPELINES: 'traffic',
@@ -105,7 +65,7 @@ async function recovery(
   let committedAtKill = 0;
   while (committedAtKill < events / 2) {
     if (first.exitCode !== null) throw new Error(`the processor exited with ${first.exitCode}`);
-    committedAtKill = (await progress(RECOVERY_PORT, topic)).taken;
+    committedAtKill = (await processorProgress(RECOVERY_PORT, 'traffic', topic)).taken;
     await sleep(50);
   }
   await stopProgram(first, 'SIGKILL');
@@ -115,7 +75,7 @@ async function recovery(
   try {
     for (;;) {
       if (second.exitCode !== null) throw new Error(`the processor exited with ${second.exitCode}`);
-      const now = await progress(RECOVERY_PORT, topic);
+      const now = await processorProgress(RECOVERY_PORT, 'traffic', topic);
       const restores =
         sampleValue(now.text, 'processor_state_restore_seconds_count', { pipeline: 'traffic' }) ?? 0;
       if (restores >= partitions && now.taken > 0) {
@@ -161,7 +121,7 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
 
       say('a fresh processor drains the topic');
       processor = startProcessor(services, trafficEnv(prefix, `${prefix}drain`, keyspaces[0]!, DRAIN_PORT));
-      const drain = await until(DRAIN_PORT, topic, options.events, processor);
+      const drain = await untilTaken(DRAIN_PORT, 'traffic', topic, options.events, processor);
       const drainRate = drain.counted / drain.seconds;
 
       say('recovery: another group, killed with SIGKILL half-way, restarted');
@@ -178,7 +138,7 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
       await sleep((options.liveSeconds * 1000) / 2);
       const before = histogramBuckets(await scrape(DRAIN_PORT), 'processor_event_to_store_seconds');
       await generator;
-      const live = await until(DRAIN_PORT, topic, options.events + liveCount, processor);
+      const live = await untilTaken(DRAIN_PORT, 'traffic', topic, options.events + liveCount, processor);
       const latency = bucketsBetween(before, histogramBuckets(live.text, 'processor_event_to_store_seconds'));
 
       printTable(
