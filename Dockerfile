@@ -1,6 +1,8 @@
 # One image for every Node service of the stack: processor, notifier, batch (with the query
 # API) and the generators. The entry point is chosen by the compose file's `command`.
-FROM node:20.19-bookworm-slim
+# Node 24, the active LTS line (Node 20 reached its end of life in April 2026); the code also
+# runs on Node 20.19 and later (package.json engines), as the development machines have.
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

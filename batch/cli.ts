@@ -59,12 +59,14 @@ async function connect({ stream, context }: OpenStream): Promise<void> {
 }
 
 /**
- * Runs a stream's jobs once, one after the other; each job's run is timed and counted. The
- * results by job name, and their summaries merged for one log line.
+ * Runs a stream's jobs once, one after the other; each job's run is timed and counted, and one
+ * that fails does not keep the next from running (each is counted for itself). The results by
+ * job name and their summaries merged for one log line; fails after all ran if any failed.
  */
 async function runJobs(open: OpenStream, metrics: BatchMetrics, when: JobRun) {
   const results: Record<string, unknown> = {};
   let summary: Record<string, unknown> = {};
+  const failures: string[] = [];
   for (const job of open.jobs) {
     const stopTimer = metrics.duration.startTimer({ name: job.name });
     try {
@@ -75,11 +77,12 @@ async function runJobs(open: OpenStream, metrics: BatchMetrics, when: JobRun) {
       metrics.lastSuccess.set({ name: job.name }, Date.now() / SECOND_MS);
     } catch (error) {
       metrics.runs.inc({ name: job.name, outcome: 'failure' });
-      throw error;
+      failures.push(`${job.name}: ${(error as Error).message}`);
     } finally {
       stopTimer();
     }
   }
+  if (failures.length > 0) throw new Error(`batch jobs failed: ${failures.join('; ')}`);
   return { results, summary };
 }
 
@@ -113,20 +116,35 @@ async function runScheduled(config: BatchConfig): Promise<void> {
   let ready = false;
   const api = queryApi(
     streams.map(({ stream, context }) => ({ name: stream.name, routes: stream.routes(context) })),
+    config.api,
+    log,
   );
   const server = await serveMetrics(metrics.registry, {
     host: config.httpHost,
     port: config.httpPort,
     portSetting: 'BATCH_HTTP_PORT',
-    isReady: () => ready,
+    // Ready while it can answer: every stream's store connected and reachable now.
+    isReady: () => ready && streams.every((open) => open.context.store.isReachable()),
     mounted: [{ path: '/api', router: api }],
   });
   const url = `http://${config.httpHost}:${config.httpPort}`;
   log.info({ metrics: `${url}/metrics`, api: `${url}/api` }, 'serving metrics and the query API');
-  await Promise.all(
-    streams.map((open) => untilAvailable(`cassandra for ${open.stream.name}`, () => connect(open), log)),
+  // The schedule runs from the start: a run due while its stream cannot connect is a failed run
+  // (one due while the first attempt is still under way is skipped).
+  const connected = new Set<string>();
+  const unreachable = new Set<string>();
+  const connectedAll = Promise.all(
+    streams.map(async (open) => {
+      const { name } = open.stream;
+      const attempt = () =>
+        connect(open).catch((error: unknown) => {
+          unreachable.add(name);
+          throw error;
+        });
+      await untilAvailable(`cassandra for ${name}`, attempt, log);
+      connected.add(name);
+    }),
   );
-  ready = true;
 
   // Per stream, a run still going when the next is due makes the next one a skip, never an overlap.
   const running = new Map<string, Promise<void>>();
@@ -135,6 +153,15 @@ async function runScheduled(config: BatchConfig): Promise<void> {
     for (const open of streams) {
       const { name } = open.stream;
       if (open.jobs.length === 0) continue;
+      if (!connected.has(name)) {
+        if (unreachable.has(name)) {
+          for (const job of open.jobs) metrics.runs.inc({ name: job.name, outcome: 'failure' });
+          log.warn({ stream: name }, 'batch run cannot start: Cassandra not reachable; counted as failed');
+        } else {
+          for (const job of open.jobs) metrics.skipped.inc({ name: job.name });
+        }
+        continue;
+      }
       if (running.has(name)) {
         for (const job of open.jobs) metrics.skipped.inc({ name: job.name });
         log.warn({ stream: name }, 'previous run still going; skipping this one');
@@ -150,8 +177,11 @@ async function runScheduled(config: BatchConfig): Promise<void> {
     }
   };
   const task = cron.schedule(config.schedule, tick, { name: 'batch' });
-  log.info({ schedule: config.schedule }, 'scheduled; first run now');
-  tick();
+  log.info({ schedule: config.schedule }, 'scheduled; first run once Cassandra answers');
+  void connectedAll.then(() => {
+    ready = true;
+    tick();
+  });
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'stopping after the runs in progress');

@@ -55,7 +55,9 @@ export class TypedTables<Tables> {
 
   /** Whole rows as idempotent upserts, through the store (bound to the same keyspace). */
   async upsert<T extends keyof Tables & string>(table: T, rows: Tables[T][]): Promise<void> {
-    await this.store.upsert(rows.map((values) => ({ table, values: values as Record<string, unknown> })));
+    await this.store.upsertEvery(
+      rows.map((values) => ({ table, values: values as Record<string, unknown> })),
+    );
   }
 
   /** `DELETE FROM <keyspace>.<table> <clauses>`, the clauses naming one row or one partition. */

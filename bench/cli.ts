@@ -1,7 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runCli } from '../common/cli.ts';
+import { benchApi } from './api.ts';
+import { benchFlights } from './flights.ts';
 import { benchHarmony } from './harmony.ts';
+import { benchMarkets } from './markets.ts';
+import { benchCommunity } from './community.ts';
 import { benchTraffic } from './traffic.ts';
+import { benchHashtags } from './hashtags.ts';
 
 function positiveInteger(text: string): number {
   const value = Number(text);
@@ -77,6 +82,72 @@ program
       liveRatePerSecond: options.liveRate,
       liveSeconds: options.liveSeconds,
     });
+  });
+
+program
+  .command('api')
+  .description(
+    'query API: every endpoint at a fixed concurrency over many stored reports, beside GET /healthz ' +
+      '(the server without a read), with p50/p99 latency and the batch service’s peak memory',
+  )
+  .option('--reports <n>', 'reports stored before the load (over 7 days)', positiveInteger, 1_000_000)
+  .option('--concurrency <n>', 'requests in flight at once', positiveInteger, 50)
+  .option('--requests <n>', 'requests per endpoint', positiveInteger, 1000)
+  .exitOverride()
+  .action(async (options: { reports: number; concurrency: number; requests: number }) => {
+    await benchApi({
+      reports: options.reports,
+      concurrency: options.concurrency,
+      requestsPerEndpoint: options.requests,
+    });
+  });
+
+program
+  .command('markets')
+  .description(
+    'markets stream: the bollinger and aroon pipelines draining preloaded bars, each in its own group, beside ' +
+      'Kafka ConsumerPerformance on the same topic and the same indicator work in memory; peak RSS',
+  )
+  .option('--bars <n>', 'bars preloaded and drained at full speed', positiveInteger, 200_000)
+  .exitOverride()
+  .action(async (options: { bars: number }) => {
+    await benchMarkets({ bars: options.bars });
+  });
+
+program
+  .command('posts')
+  .description(
+    'hashtags stream: processor posts/s and hashtag updates/s (through the repartition topic) beside ' +
+      'Kafka ConsumerPerformance on the same posts topic, peak RSS and state',
+  )
+  .option('--posts <n>', 'posts preloaded and drained at full speed', positiveInteger, 200_000)
+  .exitOverride()
+  .action(async (options: { posts: number }) => {
+    await benchHashtags({ posts: options.posts });
+  });
+
+program
+  .command('flights')
+  .description(
+    'flights stream: processor drain of preloaded flights beside Kafka ConsumerPerformance on the same topic and ' +
+      'the topology alone in memory, peak RSS and state, recovery after a kill -9 half-way',
+  )
+  .option('--flights <n>', 'flights preloaded and drained at full speed', positiveInteger, 200_000)
+  .exitOverride()
+  .action(async (options: { flights: number }) => {
+    await benchFlights({ flights: options.flights });
+  });
+
+program
+  .command('community')
+  .description(
+    'community stream: processor drain of preloaded events beside Kafka ConsumerPerformance on the same topic, ' +
+      'and the raw rate of the emotion step on the same texts',
+  )
+  .option('--events <n>', 'community events preloaded and drained at full speed', positiveInteger, 200_000)
+  .exitOverride()
+  .action(async (options: { events: number }) => {
+    await benchCommunity({ events: options.events });
   });
 
 await runCli(program, 'bench');

@@ -9,6 +9,7 @@ import { loadServicesConfig, projectRoot } from '../services/config.ts';
 
 const STOP_TIMEOUT_MS = 30_000;
 const CLEANUP_TIMEOUT_MS = 30_000;
+const RECOVERY_POLL_MS = 250;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -131,6 +132,25 @@ export function brokerDrainRate(
   return { overall, fetching };
 }
 
+/**
+ * The settings of a processor instance a bench runs: its pipelines, topic prefix, consumer group
+ * (which names the instance too) and metrics port, and the rest (the stream's keyspace, say).
+ */
+export function processorEnv(
+  pipelines: string,
+  { prefix, group, port }: { prefix: string; group: string; port: number },
+  settings: Record<string, string>,
+): Record<string, string> {
+  return {
+    PROCESSOR_PIPELINES: pipelines,
+    PROCESSOR_TOPIC_PREFIX: prefix,
+    PROCESSOR_GROUP_ID: group,
+    PROCESSOR_INSTANCE_ID: group,
+    PROCESSOR_METRICS_PORT: String(port),
+    ...settings,
+  };
+}
+
 /** Starts the processor with these settings on top of the services' addresses. */
 export function startProcessor(services: BenchServices, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'processor/main.ts'], {
@@ -161,6 +181,57 @@ export async function processorProgress(
   const count = (outcome: string) =>
     sampleValue(text, 'processor_records_total', { pipeline, topic, outcome }) ?? 0;
   return { taken: count('accepted') + count('late'), text };
+}
+
+/**
+ * Kills a processor with SIGKILL half-way through the topic, restarts it, and measures what the
+ * crash costs: the state restored from the changelog, and the time until the new instance has
+ * claimed every partition with records left and committed again. What it redoes is what was in
+ * flight: at most one micro-batch per partition, fetched and processed but not committed.
+ */
+export async function recoveryAfterKill(
+  services: BenchServices,
+  env: Record<string, string>,
+  { port, pipeline, topic, events }: { port: number; pipeline: string; topic: string; events: number },
+) {
+  const first = startProcessor(services, env);
+  let committedAtKill = 0;
+  while (committedAtKill < events / 2) {
+    if (first.exitCode !== null) throw new Error(`the processor exited with ${first.exitCode}`);
+    committedAtKill = (await processorProgress(port, pipeline, topic)).taken;
+    await sleep(50);
+  }
+  await stopProgram(first, 'SIGKILL');
+  // A task restores its state when its partition next has records: those done already never do.
+  const [ends, [committed]] = await Promise.all([
+    services.admin.fetchTopicOffsets(topic),
+    services.admin.fetchOffsets({ groupId: `${env['PROCESSOR_GROUP_ID']}-${pipeline}`, topics: [topic] }),
+  ]);
+  const partitions = ends.filter(({ partition, high }) => {
+    const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+    // A transaction's commit marker takes the offset after its last record.
+    return BigInt(high) - BigInt(offset) > 1n;
+  }).length;
+  const restartedAt = performance.now();
+  const second = startProcessor(services, env);
+  try {
+    for (;;) {
+      if (second.exitCode !== null) throw new Error(`the processor exited with ${second.exitCode}`);
+      const now = await processorProgress(port, pipeline, topic);
+      const restores = sampleValue(now.text, 'processor_state_restore_seconds_count', { pipeline }) ?? 0;
+      if (restores >= partitions && now.taken > 0) {
+        return {
+          committedAtKill,
+          restored: sampleValue(now.text, 'processor_state_restored_records_total', { pipeline }) ?? 0,
+          restoreSeconds: sampleValue(now.text, 'processor_state_restore_seconds_sum', { pipeline }) ?? 0,
+          backSeconds: (performance.now() - restartedAt) / 1000,
+        };
+      }
+      await sleep(RECOVERY_POLL_MS);
+    }
+  } finally {
+    await stopProgram(second);
+  }
 }
 
 /**
@@ -200,6 +271,19 @@ export async function untilTaken(
     }
     await sleep(POLL_MS);
   }
+}
+
+/**
+ * Records/s of a drain from its first record seen, for `untilTaken`'s answer. A drain that took
+ * everything before its progress was first seen has no rate to give: too few records.
+ */
+export function takenPerSecond(drain: { counted: number; seconds: number }, what: string): number {
+  if (drain.counted === 0 || drain.seconds === 0) {
+    throw new Error(
+      `${what}: everything was taken before progress was first seen; give the bench more records`,
+    );
+  }
+  return drain.counted / drain.seconds;
 }
 
 /** Stops a program and waits until it has exited: until then its clients may re-create topics. */

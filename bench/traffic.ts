@@ -4,22 +4,22 @@
  * speed, and a paced live run for event-to-store latency.
  */
 import type { ChildProcess } from 'node:child_process';
-import { bucketsBetween, histogramBuckets, histogramQuantile, sampleValue } from '../common/exposition.ts';
+import { bucketsBetween, histogramBuckets, histogramQuantile } from '../common/exposition.ts';
 import {
   brokerDrainRate,
   connectServices,
   printTable,
-  processorProgress,
+  takenPerSecond,
+  processorEnv,
+  recoveryAfterKill,
   runGenerator,
   runGeneratorInBackground,
   say,
   scrape,
   sleep,
   startProcessor,
-  stopProgram,
   untilTaken,
   withCleanup,
-  type BenchServices,
 } from './support.ts';
 
 export interface TrafficBenchOptions {
@@ -32,68 +32,18 @@ const PRELOAD_RATE_PER_SECOND = 4000;
 const SEED = 5;
 const DRAIN_PORT = 19640;
 const RECOVERY_PORT = 19641;
-const POLL_MS = 250;
 /** The processor's micro-batch bound (PROCESSOR_BATCH_MAX_RECORDS), set here so the bench can name it. */
 const BATCH_RECORDS = 5000;
 
-const trafficEnv = (prefix: string, group: string, keyspace: string, port: number) => ({
-  PROCESSOR_PIPELINES: 'traffic',
-  PROCESSOR_TOPIC_PREFIX: prefix,
-  PROCESSOR_GROUP_ID: group,
-  PROCESSOR_INSTANCE_ID: group,
-  CASSANDRA_KEYSPACE_TRAFFIC: keyspace,
-  PROCESSOR_METRICS_PORT: String(port),
-  PROCESSOR_BATCH_MAX_RECORDS: String(BATCH_RECORDS),
-});
-
-/**
- * Kills a processor with SIGKILL half-way through the topic, restarts it, and measures what the
- * crash costs: the state restored from the changelog, and the time until the new instance has
- * claimed every partition and committed again. What it redoes is what was in flight: at most
- * one micro-batch per partition, fetched and processed but not committed.
- */
-async function recovery(
-  services: BenchServices,
-  prefix: string,
-  topic: string,
-  keyspace: string,
-  events: number,
-) {
-  const group = `${prefix}recovery`;
-  const env = trafficEnv(prefix, group, keyspace, RECOVERY_PORT);
-  const first = startProcessor(services, env);
-  let committedAtKill = 0;
-  while (committedAtKill < events / 2) {
-    if (first.exitCode !== null) throw new Error(`the processor exited with ${first.exitCode}`);
-    committedAtKill = (await processorProgress(RECOVERY_PORT, 'traffic', topic)).taken;
-    await sleep(50);
-  }
-  await stopProgram(first, 'SIGKILL');
-  const partitions = (await services.admin.fetchTopicOffsets(topic)).length;
-  const restartedAt = performance.now();
-  const second = startProcessor(services, env);
-  try {
-    for (;;) {
-      if (second.exitCode !== null) throw new Error(`the processor exited with ${second.exitCode}`);
-      const now = await processorProgress(RECOVERY_PORT, 'traffic', topic);
-      const restores =
-        sampleValue(now.text, 'processor_state_restore_seconds_count', { pipeline: 'traffic' }) ?? 0;
-      if (restores >= partitions && now.taken > 0) {
-        return {
-          committedAtKill,
-          restored:
-            sampleValue(now.text, 'processor_state_restored_records_total', { pipeline: 'traffic' }) ?? 0,
-          restoreSeconds:
-            sampleValue(now.text, 'processor_state_restore_seconds_sum', { pipeline: 'traffic' }) ?? 0,
-          backSeconds: (performance.now() - restartedAt) / 1000,
-        };
-      }
-      await sleep(POLL_MS);
-    }
-  } finally {
-    await stopProgram(second);
-  }
-}
+const trafficEnv = (prefix: string, group: string, keyspace: string, port: number) =>
+  processorEnv(
+    'traffic',
+    { prefix, group, port },
+    {
+      CASSANDRA_KEYSPACE_TRAFFIC: keyspace,
+      PROCESSOR_BATCH_MAX_RECORDS: String(BATCH_RECORDS),
+    },
+  );
 
 export async function benchTraffic(options: TrafficBenchOptions): Promise<void> {
   const services = await connectServices();
@@ -122,10 +72,14 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
       say('a fresh processor drains the topic');
       processor = startProcessor(services, trafficEnv(prefix, `${prefix}drain`, keyspaces[0]!, DRAIN_PORT));
       const drain = await untilTaken(DRAIN_PORT, 'traffic', topic, options.events, processor);
-      const drainRate = drain.counted / drain.seconds;
+      const drainRate = takenPerSecond(drain, 'the traffic drain');
 
       say('recovery: another group, killed with SIGKILL half-way, restarted');
-      const crash = await recovery(services, prefix, topic, keyspaces[1]!, options.events);
+      const crash = await recoveryAfterKill(
+        services,
+        trafficEnv(prefix, `${prefix}recovery`, keyspaces[1]!, RECOVERY_PORT),
+        { port: RECOVERY_PORT, pipeline: 'traffic', topic, events: options.events },
+      );
 
       const liveCount = options.liveRatePerSecond * options.liveSeconds;
       say(`live: ${liveCount} page views at ${options.liveRatePerSecond}/s with event time = now`);

@@ -26,6 +26,20 @@ export function upsertStatement(keyspace: string, row: Row): string {
   return `INSERT INTO ${keyspace}.${row.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
 }
 
+/** A row Cassandra refuses for what it holds, with Cassandra's reason. */
+export interface RefusedRow {
+  row: Row;
+  reason: string;
+}
+
+/** Cassandra's answer to a request that is invalid as sent: sending it again cannot succeed. */
+function isRefusal(error: unknown): error is cassandra.errors.ResponseError {
+  return (
+    error instanceof cassandra.errors.ResponseError &&
+    error.code === cassandra.types.responseErrorCodes.invalid
+  );
+}
+
 /** A table's primary key, as the driver's schema metadata names it. */
 export interface TableKey {
   partition: string[];
@@ -290,6 +304,14 @@ export class CassandraStore {
     await this.client.connect();
   }
 
+  /**
+   * Whether the driver holds a connection to some Cassandra node now: it drops a node as soon as
+   * its connections close, so during an outage this turns false within moments, at no cost.
+   */
+  isReachable(): boolean {
+    return this.client.getState().getConnectedHosts().length > 0;
+  }
+
   async applySchema(schemaFile: string, schemaKeyspace: string): Promise<void> {
     const cql = fs.readFileSync(schemaFile, 'utf8');
     for (const statement of schemaStatements(cql, schemaKeyspace, this.settings.keyspace)) {
@@ -316,9 +338,14 @@ export class CassandraStore {
     return key;
   }
 
-  /** Upserts rows of any tables of the keyspace; fails if any write does (then the call may be retried). */
-  async upsert(rows: Row[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Upserts rows of any tables of the keyspace. Resolves to the rows Cassandra refused for what
+   * they hold (a key over 64 KiB, say), each written alone first so that only those are left
+   * out: writing them again cannot succeed. Fails on any other error (Cassandra away, a timeout,
+   * a table or column the keyspace lacks); then the call may be retried.
+   */
+  async upsert(rows: Row[]): Promise<RefusedRow[]> {
+    if (rows.length === 0) return [];
     const { keyspace } = this.settings;
     const { concurrency, batchByPartition } = this.tuning;
     let runs: Row[][];
@@ -335,15 +362,53 @@ export class CassandraStore {
       runs = rows.map((row) => [row]);
     }
     const options = { prepare: true, isIdempotent: true };
+    const writeOne = (row: Row) =>
+      this.client.execute(upsertStatement(keyspace, row), Object.values(row.values), options);
+    const refused: RefusedRow[] = [];
+    const writeAlone = async (row: Row) => {
+      try {
+        await writeOne(row);
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        // An invalid request is also what a table or column the keyspace lacks gets: that is
+        // the schema's fault, not the row's, and is retried until the schema is there.
+        await this.expectColumns(row);
+        refused.push({ row, reason: error.message });
+      }
+    };
     // Bounded concurrency: a large micro-batch must not exceed the driver's in-flight limit.
-    await forEachBounded(runs, concurrency, (run) =>
-      run.length === 1
-        ? this.client.execute(upsertStatement(keyspace, run[0]!), Object.values(run[0]!.values), options)
-        : this.client.batch(
-            run.map((row) => ({ query: upsertStatement(keyspace, row), params: Object.values(row.values) })),
-            { ...options, logged: false },
-          ),
-    );
+    await forEachBounded(runs, concurrency, async (run) => {
+      if (run.length === 1) return writeAlone(run[0]!);
+      try {
+        await this.client.batch(
+          run.map((row) => ({ query: upsertStatement(keyspace, row), params: Object.values(row.values) })),
+          { ...options, logged: false },
+        );
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        for (const row of run) await writeAlone(row);
+      }
+    });
+    return refused;
+  }
+
+  /** Upserts rows that must all be written: a row refused is an error. */
+  async upsertEvery(rows: Row[]): Promise<void> {
+    const refused = await this.upsert(rows);
+    if (refused.length > 0) {
+      const { row, reason } = refused[0]!;
+      throw new Error(`Cassandra refused ${refused.length} row(s), the first of ${row.table}: ${reason}`);
+    }
+  }
+
+  /** Throws unless the keyspace's table has every column of the row, as the schema read now says. */
+  private async expectColumns(row: Row): Promise<void> {
+    const { keyspace } = this.settings;
+    const metadata = await this.client.metadata.getTable(keyspace, row.table);
+    if (!metadata) throw new Error(`no table ${keyspace}.${row.table}`);
+    const missing = Object.keys(row.values).filter((column) => metadata.columnsByName[column] === undefined);
+    if (missing.length > 0)
+      throw new Error(`table ${keyspace}.${row.table} has no column ${missing.join(', ')}`);
   }
 
   async shutdown(): Promise<void> {

@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const integerSetting = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+/** An ISO 8601 time setting with offset, read as epoch ms. */
+export const timeSetting = (fallback: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .default(fallback)
+    .transform((text) => Date.parse(text));
+
 /** A comma-separated list setting (brokers, contact points), read as trimmed entries. */
 export const listSetting = (fallback: string) =>
   z
@@ -41,14 +48,29 @@ export const cassandraSettings = {
   /** Harmony's keyspace (stream 1). */
   CASSANDRA_KEYSPACE: keyspaceSetting('harmony'),
   CASSANDRA_KEYSPACE_TRAFFIC: keyspaceSetting('traffic'),
+  CASSANDRA_KEYSPACE_MARKETS: keyspaceSetting('markets'),
+  CASSANDRA_KEYSPACE_HASHTAGS: keyspaceSetting('hashtags'),
+  CASSANDRA_KEYSPACE_FLIGHTS: keyspaceSetting('flights'),
+  CASSANDRA_KEYSPACE_COMMUNITY: keyspaceSetting('community'),
 };
 
 /** The keyspace the settings give a stream, by the keyspace name its schema file uses. */
 export function streamKeyspace(
-  settings: { CASSANDRA_KEYSPACE: string; CASSANDRA_KEYSPACE_TRAFFIC: string },
+  settings: {
+    CASSANDRA_KEYSPACE: string;
+    CASSANDRA_KEYSPACE_TRAFFIC: string;
+    CASSANDRA_KEYSPACE_MARKETS: string;
+    CASSANDRA_KEYSPACE_HASHTAGS: string;
+    CASSANDRA_KEYSPACE_FLIGHTS: string;
+    CASSANDRA_KEYSPACE_COMMUNITY: string;
+  },
   schemaKeyspace: string,
 ): string {
   if (schemaKeyspace === 'harmony') return settings.CASSANDRA_KEYSPACE;
   if (schemaKeyspace === 'traffic') return settings.CASSANDRA_KEYSPACE_TRAFFIC;
+  if (schemaKeyspace === 'markets') return settings.CASSANDRA_KEYSPACE_MARKETS;
+  if (schemaKeyspace === 'hashtags') return settings.CASSANDRA_KEYSPACE_HASHTAGS;
+  if (schemaKeyspace === 'flights') return settings.CASSANDRA_KEYSPACE_FLIGHTS;
+  if (schemaKeyspace === 'community') return settings.CASSANDRA_KEYSPACE_COMMUNITY;
   throw new Error(`no keyspace setting for stream '${schemaKeyspace}'`);
 }

@@ -1,24 +1,40 @@
 import { Kafka, logLevel, type Admin, type Consumer, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 
-/**
- * kafkajs logs every retriable protocol error (a coordinator still loading, a concurrent
- * transaction) at ERROR although it retries them itself; real failures reach us as rejections
- * and are logged where they are handled. So its errors become warnings in our log.
- */
 const IDEMPOTENT_RETRIES_WARNING =
   'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
+/**
+ * CONCURRENT_TRANSACTIONS: a transaction's first request meets the previous one's markers still
+ * being written. kafkajs retries it at once (10 ms, see createKafka), and it happens to some
+ * commits of every busy pipeline: routine, not news.
+ */
+const CONCURRENT_TRANSACTIONS =
+  'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+
+/** How one kafkajs log entry reaches our log. */
+export function kafkaLogLevel(
+  level: logLevel,
+  message: string,
+  extra: Record<string, unknown>,
+): 'skip' | 'debug' | 'info' | 'warn' {
+  // Our transactions bound a producer's retries on purpose: a transaction that runs out of
+  // them is aborted and redone whole, which keeps exactly-once; kafkajs warns at every claim.
+  if (message === IDEMPOTENT_RETRIES_WARNING) return 'skip';
+  // kafkajs names it as a response's error, or in the message of a send it retries.
+  if (extra['error'] === CONCURRENT_TRANSACTIONS || message.endsWith(CONCURRENT_TRANSACTIONS)) return 'debug';
+  // kafkajs logs every retriable protocol error (a coordinator still loading, say) at ERROR
+  // although it retries them itself; real failures reach us as rejections and are logged
+  // where they are handled. So its errors become warnings in our log.
+  return level <= logLevel.WARN ? 'warn' : 'info';
+}
 
 function kafkaLogs(log: Logger): logCreator {
   const kafkaLog = log.child({ component: 'kafkajs' });
   return () =>
     ({ namespace, level, log: { message, ...extra } }) => {
-      // Our transactions bound a producer's retries on purpose: a transaction that runs out of
-      // them is aborted and redone whole, which keeps exactly-once; kafkajs warns at every claim.
-      if (message === IDEMPOTENT_RETRIES_WARNING) return;
-      const fields = { namespace, ...extra };
-      if (level <= logLevel.WARN) kafkaLog.warn(fields, message);
-      else kafkaLog.info(fields, message);
+      const as = kafkaLogLevel(level, message, extra);
+      if (as !== 'skip') kafkaLog[as]({ namespace, ...extra }, message);
     };
 }
 

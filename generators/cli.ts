@@ -3,6 +3,7 @@ import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import kafkajs, { Kafka, Partitioners, logLevel, type Message, type Producer } from 'kafkajs';
+import { retryUntilDone } from '../common/backoff.ts';
 import { runCli } from '../common/cli.ts';
 import {
   OptionError,
@@ -23,6 +24,44 @@ const MAX_TICK_MS = 250;
 const REFERENCE_TOPIC_PARTITIONS = 3;
 // Node's named-export detection of the kafkajs CommonJS module stops before this one.
 const { ConfigResourceTypes } = kafkajs;
+
+/**
+ * Sends one request until Kafka takes it: a broker restarting or unreachable for a while is
+ * waited out with backoff, said once on stderr, instead of ending the run. Nothing is sent
+ * twice: the idempotent producer gives a request that is sent again the same sequence numbers,
+ * and the broker drops what it had already appended.
+ */
+function sendUntilTaken(
+  producer: Producer,
+  topic: string,
+  messages: Message[],
+  stopping: () => boolean,
+): Promise<void> {
+  return untilKafkaAnswers(
+    () => producer.send({ topic, acks: -1, messages }).then(() => undefined),
+    stopping,
+  );
+}
+
+/** Asks Kafka until it answers, with backoff; says so once on stderr, and when it answers again. */
+async function untilKafkaAnswers(action: () => Promise<void>, stopping: () => boolean): Promise<void> {
+  await retryUntilDone(action, {
+    onFailure(error, attempt) {
+      if (attempt > 0) return;
+      process.stderr.write(`kafka unavailable (${(error as Error).message}); retrying with backoff\n`);
+    },
+    onRecovered(attempts) {
+      process.stderr.write(`kafka takes events again (after ${attempts} attempts)\n`);
+    },
+    async wait(ms) {
+      for (let waited = 0; waited < ms; waited += MAX_TICK_MS) {
+        if (stopping())
+          throw new Error('stopped while Kafka was unavailable; the events not sent are not in --out');
+        await sleep(MAX_TICK_MS);
+      }
+    },
+  });
+}
 
 function take(events: Iterator<StreamEvent>, count: number): Message[] {
   const chunk: Message[] = [];
@@ -94,14 +133,15 @@ async function sendReferenceData(
   reference: ReferenceRecords,
   stopping: () => boolean,
 ): Promise<void> {
-  await ensureCompactedTopic(kafka, reference.topic);
+  // A broker just started may not serve a topic it has just created yet: asked again, like a send.
+  await untilKafkaAnswers(() => ensureCompactedTopic(kafka, reference.topic), stopping);
   const began = performance.now();
   const events = reference.events[Symbol.iterator]();
   let sent = 0;
   while (!stopping()) {
     const messages = take(events, MAX_CHUNK);
     if (messages.length === 0) break;
-    await producer.send({ topic: reference.topic, acks: -1, messages });
+    await sendUntilTaken(producer, reference.topic, messages, stopping);
     sent += messages.length;
   }
   const seconds = (performance.now() - began) / 1000;
@@ -112,13 +152,14 @@ async function send(
   stream: StreamDefinition,
   options: RunOptions,
   sizes: Record<string, number>,
+  texts: Record<string, string | undefined>,
   statusFile: string | undefined,
   reference: ReferenceRecords | undefined,
 ): Promise<void> {
   const intervalMs = 1000 / options.ratePerSecond;
   const timing = { seed: options.seed, start: options.start, intervalMs, count: options.count };
-  for (const line of stream.describeRun?.(timing, sizes) ?? []) process.stderr.write(`${line}\n`);
-  const events = stream.events(timing, sizes);
+  for (const line of stream.describeRun?.(timing, sizes, texts) ?? []) process.stderr.write(`${line}\n`);
+  const events = stream.events(timing, sizes, texts);
   const kafka = new Kafka({
     clientId: 'generator',
     brokers: options.brokers,
@@ -175,7 +216,7 @@ async function send(
         continue;
       }
       const messages = take(events, due - sent);
-      await producer.send({ topic: options.topic, acks: -1, messages });
+      await sendUntilTaken(producer, options.topic, messages, () => stopping);
       for (const message of messages) file?.write(`${String(message.value)}\n`);
       sent += messages.length;
     }
@@ -187,6 +228,10 @@ async function send(
   const seconds = (performance.now() - began) / 1000;
   process.stderr.write(`done: sent ${sent} to ${options.topic} in ${seconds.toFixed(1)} s\n`);
 }
+
+/** The key commander gives an option's value: `--mood-shift` is `moodShift`. */
+const camelCase = (name: string): string =>
+  name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 const program = new Command('generate')
   .description('Produce synthetic, deterministic event streams to Kafka.')
@@ -222,6 +267,9 @@ for (const [name, stream] of Object.entries(STREAMS)) {
   for (const size of stream.sizeOptions) {
     command.option(`--${size.name} <n>`, size.description, String(size.defaultValue));
   }
+  for (const text of stream.textOptions ?? []) {
+    command.option(`--${text.name} <${text.placeholder}>`, text.description);
+  }
   if (stream.referenceData !== undefined) {
     command
       .option(
@@ -240,6 +288,13 @@ for (const [name, stream] of Object.entries(STREAMS)) {
     const sizes = Object.fromEntries(
       stream.sizeOptions.map((size) => [size.name, parseSize(size, raw[size.name]!)]),
     );
+    const texts = Object.fromEntries(
+      (stream.textOptions ?? []).map((text) => {
+        const value = raw[camelCase(text.name)];
+        if (value !== undefined) text.check(value);
+        return [text.name, value];
+      }),
+    );
     const options = resolveRunOptions(raw, {
       rate: stream.defaultRate(sizes),
       topic: stream.defaultTopic,
@@ -254,7 +309,7 @@ for (const [name, stream] of Object.entries(STREAMS)) {
             topic: raw.referenceTopic ?? stream.referenceData.topic,
             events: stream.referenceData.events(sizes),
           };
-    await send(stream, options, sizes, raw.statusFile, reference);
+    await send(stream, options, sizes, texts, raw.statusFile, reference);
   });
 }
 

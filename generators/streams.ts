@@ -1,6 +1,16 @@
+import { COMMUNITY_EVENTS_TOPIC } from '../schemas/community.ts';
+import { FLIGHTS_RECORDS_TOPIC } from '../schemas/flights.ts';
 import { DRONE_REPORTS_TOPIC } from '../schemas/harmony.ts';
 import { TRAFFIC_BUSINESSES_TOPIC, TRAFFIC_PAGEVIEWS_TOPIC } from '../schemas/traffic.ts';
+import { MARKET_BARS_TOPIC } from '../schemas/markets.ts';
+import { DEFAULT_FLIGHTS_PER_DAY, flightRecords } from './flights/records.ts';
+import { communityActivity, parseMoodShift } from './community/activity.ts';
 import { droneReports } from './harmony/drones.ts';
+import { bars, LISTINGS } from './markets/ticks.ts';
+import { POSTS_TOPIC } from '../schemas/hashtags.ts';
+import { describeTrend, parseTrend, posts, type PostsConfig } from './hashtags/posts.ts';
+import { PLACE_COUNT } from './hashtags/places.ts';
+import { VOCABULARY } from './hashtags/vocabulary.ts';
 import { buildCatalogue, DEFAULT_BUSINESSES } from './traffic/catalogue.ts';
 import { describeSurgePlan, pageViews, SURGE_MULTIPLIER, type PageViewsConfig } from './traffic/pageviews.ts';
 
@@ -27,6 +37,16 @@ export interface SizeOption {
   min?: 0 | 1;
 }
 
+/** A text option only one stream has, such as `--trend TAG@MINUTE`. */
+export interface TextOption {
+  name: string;
+  /** What the value looks like, for --help: `TAG@MINUTE`. */
+  placeholder: string;
+  description: string;
+  /** Throws an OptionError with the one line the user sees when the text is wrong. */
+  check(text: string): void;
+}
+
 /**
  * Data the events refer to, such as the catalogue of the businesses that page views name: sent
  * once before the stream, as fast as Kafka takes it, to its own topic. The CLI creates that topic
@@ -44,13 +64,23 @@ export interface StreamDefinition {
   summary: string;
   defaultTopic: string;
   sizeOptions: SizeOption[];
+  /** Text options, given to `events` and `describeRun` as typed (absent when not given). */
+  textOptions?: TextOption[];
   /** The default rate can follow the sizes: one report per drone per minute. */
   defaultRate(sizes: Record<string, number>): string;
-  events(timing: EventTiming, sizes: Record<string, number>): Iterator<StreamEvent>;
+  events(
+    timing: EventTiming,
+    sizes: Record<string, number>,
+    texts?: Record<string, string | undefined>,
+  ): Iterator<StreamEvent>;
   /** What the events refer to, sent first unless `--no-reference-data`. */
   referenceData?: ReferenceData;
   /** Lines a person watching the run wants first (printed to stderr), such as what will happen when. */
-  describeRun?(timing: EventTiming, sizes: Record<string, number>): string[];
+  describeRun?(
+    timing: EventTiming,
+    sizes: Record<string, number>,
+    texts?: Record<string, string | undefined>,
+  ): string[];
 }
 
 const DEFAULT_DRONES = 100;
@@ -59,6 +89,19 @@ function* droneEvents(timing: EventTiming, sizes: Record<string, number>): Gener
   for (const report of droneReports({ ...timing, drones: sizes['drones'] ?? DEFAULT_DRONES })) {
     yield { key: report.drone_id, value: JSON.stringify(report) };
   }
+}
+
+/** Checks `--mood-shift` at once, then hands out the events lazily. */
+function communityEvents(
+  timing: EventTiming,
+  texts: Record<string, string | undefined>,
+): Iterator<StreamEvent> {
+  const shift = texts['mood-shift'];
+  const moodShift = shift === undefined ? undefined : parseMoodShift(shift);
+  const events = communityActivity({ ...timing, moodShift });
+  return (function* () {
+    for (const event of events) yield { key: event.community, value: JSON.stringify(event) };
+  })();
 }
 
 function trafficConfig(timing: EventTiming, sizes: Record<string, number>): PageViewsConfig {
@@ -77,6 +120,31 @@ function* catalogueEvents(businesses: number): Generator<StreamEvent> {
   }
 }
 
+const DEFAULT_BAR_INTERVAL_SECONDS = 1;
+
+/** One bar per symbol per interval: the bar times follow `--interval`, the rate only paces the sending. */
+function* barEvents(timing: EventTiming, sizes: Record<string, number>): Generator<StreamEvent> {
+  const barIntervalMs = (sizes['interval'] ?? DEFAULT_BAR_INTERVAL_SECONDS) * 1000;
+  for (const bar of bars({ seed: timing.seed, start: timing.start, barIntervalMs })) {
+    yield { key: bar.symbol, value: JSON.stringify(bar) };
+  }
+}
+
+function postsConfig(timing: EventTiming, texts: Record<string, string | undefined>): PostsConfig {
+  const trend = texts['trend'];
+  return { ...timing, trend: trend === undefined ? undefined : parseTrend(trend) };
+}
+
+function* postEvents(timing: EventTiming, texts: Record<string, string | undefined>): Generator<StreamEvent> {
+  for (const post of posts(postsConfig(timing, texts))) {
+    yield { key: post.post_id, value: JSON.stringify(post) };
+  }
+}
+
+function* flightEvents(timing: EventTiming): Generator<StreamEvent> {
+  for (const flight of flightRecords(timing)) yield { key: flight.airline, value: JSON.stringify(flight) };
+}
+
 export const STREAMS: Record<string, StreamDefinition> = {
   drones: {
     summary:
@@ -85,6 +153,27 @@ export const STREAMS: Record<string, StreamDefinition> = {
     sizeOptions: [{ name: 'drones', description: 'number of drones', defaultValue: DEFAULT_DRONES }],
     defaultRate: (sizes) => `${sizes['drones'] ?? DEFAULT_DRONES}/min`,
     events: droneEvents,
+  },
+  community: {
+    summary:
+      'Community activity: members of a few dozen communities log in, post, like, share and comment, ' +
+      'with texts in known moods',
+    defaultTopic: COMMUNITY_EVENTS_TOPIC,
+    sizeOptions: [],
+    defaultRate: () => '50/s',
+    events: (timing, _sizes, texts = {}) => communityEvents(timing, texts),
+    textOptions: [
+      {
+        name: 'mood-shift',
+        placeholder: 'COMMUNITY:EMOTION@MINUTE',
+        description:
+          "from MINUTE of the run's event time on, COMMUNITY's posts and comments are all of EMOTION " +
+          '(joy, trust, anger, sadness, fear, surprise or neutral), e.g. chess:anger@2',
+        check: (text) => {
+          parseMoodShift(text);
+        },
+      },
+    ],
   },
   traffic: {
     summary:
@@ -113,5 +202,52 @@ export const STREAMS: Record<string, StreamDefinition> = {
       events: (sizes) => catalogueEvents(sizes['businesses'] ?? DEFAULT_BUSINESSES),
     },
     describeRun: (timing, sizes) => describeSurgePlan(trafficConfig(timing, sizes)),
+  },
+  ticks: {
+    summary:
+      `Markets: OHLCV bars of ${LISTINGS.length} listed symbols, one per symbol per interval, ` +
+      'from a seeded random walk with volatility regimes and trends',
+    defaultTopic: MARKET_BARS_TOPIC,
+    sizeOptions: [
+      {
+        name: 'interval',
+        description:
+          'seconds between two bars of a symbol (bar times follow it; --rate only paces the sending, ' +
+          'by default one interval of bars per interval)',
+        defaultValue: DEFAULT_BAR_INTERVAL_SECONDS,
+      },
+    ],
+    defaultRate: (sizes) =>
+      `${(LISTINGS.length * 60) / (sizes['interval'] ?? DEFAULT_BAR_INTERVAL_SECONDS)}/min`,
+    events: barEvents,
+  },
+  posts: {
+    summary:
+      `Hashtags and places: short posts with 0-5 hashtags (Zipf-popular over ${VOCABULARY.length}) ` +
+      `from the ${PLACE_COUNT} most populous cities, weighted by population`,
+    defaultTopic: POSTS_TOPIC,
+    sizeOptions: [],
+    textOptions: [
+      {
+        name: 'trend',
+        placeholder: 'TAG@MINUTE',
+        description: 'make hashtag TAG trend from MINUTE minutes after --start (e.g. eclipse@10)',
+        check: (text) => {
+          parseTrend(text);
+        },
+      },
+    ],
+    defaultRate: () => '500/s',
+    events: (timing, _sizes, texts = {}) => postEvents(timing, texts),
+    describeRun: (timing, _sizes, texts = {}) => describeTrend(postsConfig(timing, texts)),
+  },
+  flights: {
+    summary:
+      'Flights: records with the columns of the US on-time data (15 airlines, 102 airports), ' +
+      'in the order of their scheduled departures, keyed by airline',
+    defaultTopic: FLIGHTS_RECORDS_TOPIC,
+    sizeOptions: [],
+    defaultRate: () => `${DEFAULT_FLIGHTS_PER_DAY / (24 * 60)}/min`,
+    events: flightEvents,
   },
 };

@@ -1,4 +1,10 @@
+import { COMMUNITY } from '../schemas/community.ts';
+import { COMMUNITY_DASHBOARD_UID, NEGATIVE_SHARE_EXPR } from './dashboards/community.ts';
 import { SURGE_ALERT_FOR_SECONDS, SURGE_ALERT_RATIO, TRAFFIC_DASHBOARD_UID } from './dashboards/traffic.ts';
+import { BOLLINGER_ALERT_BARS, MARKETS_DASHBOARD_UID } from './dashboards/markets.ts';
+import { HASHTAGS_DASHBOARD_UID, TREND_ALERT_RATIO } from './dashboards/hashtags.ts';
+import { FLIGHTS } from '../schemas/flights.ts';
+import { FLIGHTS_DASHBOARD_UID } from './dashboards/flights.ts';
 import { PROMETHEUS } from './model.ts';
 
 /** One Grafana-managed rule: a Prometheus query A, reduced to its last value B, compared in C. */
@@ -39,11 +45,11 @@ export const alertRules: AlertRuleSpec[] = [
   {
     uid: 'harmony-person-low-scores',
     title: 'Person often in distress',
-    expr: 'max by (person_id, name) (harmony_top_low_person_low_scores)',
+    expr: 'max by (person_id) (harmony_top_low_person_low_scores)',
     comparison: 'gt',
     threshold: PERSON_LOW_SCORES_THRESHOLD,
     for: '0s',
-    summary: `{{ $labels.name }} ({{ $labels.person_id }}) scored below 2 more than ${PERSON_LOW_SCORES_THRESHOLD} times in the batch window.`,
+    summary: `Person {{ $labels.person_id }} scored below 2 more than ${PERSON_LOW_SCORES_THRESHOLD} times in the batch window.`,
     runbook:
       'Open Stored data, pick the person: check their score history and the drones that reported them.',
     severity: 'warning',
@@ -65,6 +71,72 @@ export const alertRules: AlertRuleSpec[] = [
       `with its other state: the ratio of the number 1 alone would fire at nearly every step in the default ` +
       `stack, as chance gives some quiet business of 200,000 six views in a minute against an average under one.`,
     runbook: `Open Web traffic surges (/d/${TRAFFIC_DASHBOARD_UID}): the map and the ranked list show who; click it for its views against its trailing average.`,
+    severity: 'warning',
+    noDataState: 'OK',
+  },
+  {
+    uid: 'markets-close-outside-bands',
+    title: 'Close outside the Bollinger bands',
+    expr: 'max by (symbol) (markets_bollinger_outside_bars)',
+    comparison: 'gt',
+    threshold: BOLLINGER_ALERT_BARS - 1,
+    for: '0s',
+    summary: `{{ $labels.symbol }} has closed outside its Bollinger bands for {{ $values.B.Value }} bars in a row (the alert needs ${BOLLINGER_ALERT_BARS}).`,
+    description:
+      'markets_bollinger_outside_bars is, per symbol, how many of its newest closes in a row lie outside ' +
+      'their own bands (20-bar SMA ± 2 population standard deviations); the bollinger pipeline sets it once ' +
+      'each bar is committed and drops the series when a close is back inside.',
+    runbook: `Open Markets (/d/${MARKETS_DASHBOARD_UID}) with that symbol: the candles against the bands, and Aroon for the trend's direction.`,
+    severity: 'warning',
+    noDataState: 'OK',
+  },
+  {
+    uid: 'hashtags-trending',
+    title: 'Hashtag trending',
+    expr: 'max by (hashtag) (hashtags_trend_ratio)',
+    comparison: 'gt',
+    threshold: TREND_ALERT_RATIO,
+    for: '0s',
+    summary: `#{{ $labels.hashtag }} has more than ${TREND_ALERT_RATIO}× its previous hour's posts in the last 5 minutes ({{ humanize $values.B.Value }}×).`,
+    description:
+      'hashtags_trend_ratio is, for the 10 most trending hashtags of the newest 10 s step, posts in the last 5 minutes ' +
+      "of event time over the hashtag's average per 5 minutes in the hour before (at least 10, so a rare hashtag needs " +
+      'more than 100 posts to trend), computed exactly once by the processor.',
+    runbook: `Open Hashtags and places (/d/${HASHTAGS_DASHBOARD_UID}): type the hashtag into the variable to see its posts per minute.`,
+    severity: 'warning',
+    noDataState: 'OK',
+  },
+  {
+    uid: 'flights-airline-on-time-low',
+    title: 'Airline on-time share low',
+    expr:
+      'max by (airline) (flights_airline_on_time_ratio)' +
+      ` and on (airline) (max by (airline) (flights_airline_flights) >= ${FLIGHTS.alertMinFlights})`,
+    comparison: 'lt',
+    threshold: FLIGHTS.alertOnTimeShare,
+    for: '0s',
+    summary: `{{ $labels.airline }} has flown at least ${FLIGHTS.alertMinFlights} flights today and only {{ humanizePercentage $values.B.Value }} of its completed ones arrived on time (below ${FLIGHTS.alertOnTimeShare * 100} %).`,
+    description:
+      `flights_airline_on_time_ratio is, per airline, the share of its completed flights (neither cancelled nor diverted) ` +
+      `of the current UTC day of scheduled departure that arrived at most ${FLIGHTS.onTimeMaxArrivalDelayMinutes} min late; ` +
+      `flights_airline_flights counts all its flights of that day. One alert per airline.`,
+    runbook: `Open Flights (/d/${FLIGHTS_DASHBOARD_UID}): the delays table shows which delays grew; the map where it flies most.`,
+    severity: 'warning',
+    noDataState: 'OK',
+  },
+  {
+    uid: 'community-negative-mood',
+    title: 'Community in a negative mood',
+    expr: NEGATIVE_SHARE_EXPR,
+    comparison: 'gt',
+    threshold: COMMUNITY.negativeShare,
+    for: '0s',
+    summary: `{{ $labels.community }}: {{ humanizePercentage $values.B.Value }} of its posts of the last ${COMMUNITY.alertRangeMs / 60_000} minutes are angry, sad or fearful (alert above ${COMMUNITY.negativeShare * 100} % with at least ${COMMUNITY.minPosts} posts).`,
+    description:
+      'Per community, the posts of the last 2 minutes whose emotion (computed in the stream from their text) is ' +
+      'anger, sadness or fear, over all its posts of those minutes; communities with fewer posts than the minimum ' +
+      'have no value, so that three angry posts out of four do not page anyone.',
+    runbook: `Open Community activity (/d/${COMMUNITY_DASHBOARD_UID}) on that community: the emotion mix per window and its most engaged posts show what the mood is about.`,
     severity: 'warning',
     noDataState: 'OK',
   },
@@ -108,7 +180,7 @@ export const alertRules: AlertRuleSpec[] = [
     for: '0s',
     summary: 'Messages of {{ $labels.pipeline }} went to a dead-letter topic in the last 10 minutes.',
     runbook:
-      'Read <source topic>.dlq (drone.reports.dlq, traffic.pageviews.dlq; harmony.alerts.dlq for the notifier): each letter names its reason and origin offset.',
+      'Read <source topic>.dlq (drone.reports.dlq, traffic.pageviews.dlq, posts.raw.dlq, flights.records.dlq; market.bars.<pipeline>.dlq for a topic several pipelines read; harmony.alerts.dlq for the notifier): each letter names its reason and origin offset.',
     severity: 'warning',
     noDataState: 'OK',
   },

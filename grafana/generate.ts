@@ -2,12 +2,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../services/config.ts';
 import { alertingProvisioning } from './alerts.ts';
+import { flights } from './dashboards/flights.ts';
+import { communityActivity } from './dashboards/community.ts';
 import { harmonyOverview } from './dashboards/harmony-overview.ts';
+import { markets } from './dashboards/markets.ts';
 import { pipelineHealth } from './dashboards/pipeline-health.ts';
 import { storedData } from './dashboards/stored-data.ts';
 import { traffic } from './dashboards/traffic.ts';
+import { hashtags } from './dashboards/hashtags.ts';
 
-export const dashboards = [harmonyOverview, pipelineHealth, storedData, traffic];
+export const dashboards = [
+  harmonyOverview,
+  pipelineHealth,
+  storedData,
+  traffic,
+  markets,
+  hashtags,
+  flights,
+  communityActivity,
+];
 
 /** Every generated provisioning file: path under the project root, and its exact content. */
 export function provisioningFiles(): Map<string, string> {

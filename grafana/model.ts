@@ -166,6 +166,46 @@ export function panel(
   return { type, title, targets, ...spec };
 }
 
+/** A stat panel of one PromQL number, its last value with a sparkline, 4 rows high. */
+export function statPanel(
+  title: string,
+  expr: string,
+  defaults: FieldDefaults,
+  description: string,
+  width = 6,
+): PanelSpec {
+  return panel('stat', title, [prometheus(expr, title)], {
+    width,
+    height: 4,
+    defaults,
+    description,
+    options: {
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      colorMode: 'value',
+      graphMode: 'area',
+      textMode: 'value',
+    },
+  });
+}
+
+/** One colour whatever the value: a count, not a verdict. */
+export const NO_THRESHOLDS: FieldDefaults['thresholds'] = {
+  mode: 'absolute',
+  steps: [{ color: 'text', value: null }],
+};
+
+/** Green at zero, red at anything more: errors, dead letters, late records. */
+export const ANY_IS_BAD: FieldDefaults['thresholds'] = {
+  mode: 'absolute',
+  steps: [
+    { color: 'green', value: null },
+    { color: 'red', value: 0.001 },
+  ],
+};
+
+/** A ratio shown as 2.5×. */
+export const RATIO = { unit: 'suffix:×', decimals: 1 };
+
 /** Thresholds for harmony scores: red below the low-score threshold, amber below 5, green above. */
 export const SCORE_THRESHOLDS: FieldDefaults['thresholds'] = {
   mode: 'absolute',

@@ -79,27 +79,48 @@ function untilKafkaAccepts(action: () => Promise<unknown>, heartbeat: () => Prom
 
 type Delivery = { posted: true } | { posted: false; reason: string };
 
-/** Posts until Discord takes the alert (2xx) or refuses it for good; 429s wait as long as Discord asks. */
+/**
+ * Posts until Discord takes the alert (2xx) or refuses it for good; 429s wait as long as
+ * Discord asks, up to NOTIFIER_RATE_LIMIT_MAX_WAIT_SECONDS at a time.
+ */
 async function post(url: string, alert: HarmonyAlert, heartbeat: () => Promise<void>): Promise<Delivery> {
   const message = toDiscordMessage(alert);
-  for (let failures = 0; ;) {
+  const limits = { timeoutMs: config.requestTimeoutMs, maxWaitMs: config.rateLimitMaxWaitMs };
+  for (let failures = 0, waits = 0; ;) {
     const timer = metrics.requestDuration.startTimer();
-    const { status, verdict } = await postOnce(url, message, config.requestTimeoutMs);
+    const { status, verdict } = await postOnce(url, message, limits);
     timer();
     metrics.requests.inc({ status: statusClass(status) });
     switch (verdict.action) {
       case 'done':
-        if (failures > 0) {
+        if (failures > 0 || waits > 0) {
           metrics.retrying.set(0);
-          log.info({ attempts: failures + 1 }, 'discord accepts posts again');
+          log.info({ attempts: failures + waits + 1 }, 'discord accepts posts again');
         }
         return { posted: true };
       case 'reject':
         return { posted: false, reason: verdict.reason };
-      case 'wait':
-        log.debug({ ms: verdict.ms, alert: alert.alert_id }, 'rate limited by discord; waiting');
-        await pause(verdict.ms, heartbeat);
+      case 'wait': {
+        const capped = verdict.requestedMs > verdict.ms;
+        const details = { alert: alert.alert_id, waitMs: verdict.ms, requestedMs: verdict.requestedMs };
+        const words =
+          `rate limited by discord: waiting ${verdict.ms / 1000} s` +
+          (capped
+            ? ` (it asked ${verdict.requestedMs / 1000} s; NOTIFIER_RATE_LIMIT_MAX_WAIT_SECONDS caps a wait)`
+            : '');
+        // Once per alert at warn: its further waits say nothing new.
+        if (waits === 0) log.warn(details, words);
+        else log.debug(details, words);
+        waits += 1;
+        metrics.retrying.set(1);
+        metrics.rateLimitWait.set(verdict.ms / 1000);
+        try {
+          await pause(verdict.ms, heartbeat);
+        } finally {
+          metrics.rateLimitWait.set(0);
+        }
         break;
+      }
       case 'retry':
         if (failures === 0) {
           metrics.retrying.set(1);

@@ -38,7 +38,12 @@ export function createNotifierMetrics() {
     }),
     retrying: new Gauge({
       name: 'notifier_retrying',
-      help: '1 while the notifier is backing off because Discord or Kafka is failing.',
+      help: '1 while the notifier is backing off because Discord or Kafka is failing, or waiting out a Discord rate limit.',
+      registers,
+    }),
+    rateLimitWait: new Gauge({
+      name: 'notifier_rate_limit_wait_seconds',
+      help: 'How long the current wait for a Discord rate limit (429) lasts; 0 when not waiting.',
       registers,
     }),
     consumerLag: new Gauge({

@@ -3,8 +3,11 @@ import type { DiscordMessage } from './discord.ts';
 /** What to do after one webhook request. */
 export type WebhookVerdict =
   | { action: 'done' }
-  /** Discord's rate limit: wait exactly as long as it says, then send the same message again. */
-  | { action: 'wait'; ms: number }
+  /**
+   * Discord's rate limit: wait as long as it says, but never longer than the cap (asking again
+   * then costs one more 429 at worst), then send the same message again.
+   */
+  | { action: 'wait'; ms: number; requestedMs: number }
   /** A failure that may pass (server error, network, a webhook being fixed): back off and retry. */
   | { action: 'retry'; reason: string }
   /** Discord refuses this message itself; sending it again cannot succeed. */
@@ -31,9 +34,17 @@ export function retryAfterMs(body: string, retryAfterHeader: string | null): num
   return DEFAULT_RATE_LIMIT_WAIT_MS;
 }
 
-export function judgeResponse(status: number, body: string, retryAfterHeader: string | null): WebhookVerdict {
+export function judgeResponse(
+  status: number,
+  body: string,
+  retryAfterHeader: string | null,
+  maxWaitMs: number,
+): WebhookVerdict {
   if (status >= 200 && status < 300) return { action: 'done' };
-  if (status === 429) return { action: 'wait', ms: retryAfterMs(body, retryAfterHeader) };
+  if (status === 429) {
+    const requestedMs = retryAfterMs(body, retryAfterHeader);
+    return { action: 'wait', ms: Math.min(requestedMs, maxWaitMs), requestedMs };
+  }
   const reason = `discord answered ${status}: ${body.slice(0, 300)}`;
   if (PERMANENT_STATUSES.has(status)) return { action: 'reject', reason };
   return { action: 'retry', reason };
@@ -48,19 +59,19 @@ export interface WebhookResponse {
 export async function postOnce(
   url: string,
   message: DiscordMessage,
-  timeoutMs: number,
+  limits: { timeoutMs: number; maxWaitMs: number },
 ): Promise<WebhookResponse> {
   try {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(message),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(limits.timeoutMs),
     });
     const body = await response.text();
     return {
       status: response.status,
-      verdict: judgeResponse(response.status, body, response.headers.get('retry-after')),
+      verdict: judgeResponse(response.status, body, response.headers.get('retry-after'), limits.maxWaitMs),
     };
   } catch (error) {
     return { status: 0, verdict: { action: 'retry', reason: `request failed: ${(error as Error).message}` } };

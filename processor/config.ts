@@ -1,25 +1,44 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { UsageError } from '../common/cli.ts';
-import { cassandraSettings, integerSetting, kafkaSettings, parseEnv, streamKeyspace } from '../common/env.ts';
+import {
+  cassandraSettings,
+  integerSetting,
+  kafkaSettings,
+  parseEnv,
+  streamKeyspace,
+  timeSetting,
+} from '../common/env.ts';
 
-const processorEnv = z.object({
-  ...kafkaSettings,
-  ...cassandraSettings,
-  PROCESSOR_PIPELINES: z.string().optional(),
-  PROCESSOR_GROUP_ID: z.string().min(1).default('processor'),
-  PROCESSOR_INSTANCE_ID: z.string().min(1).default(os.hostname()),
-  PROCESSOR_BATCH_MAX_RECORDS: integerSetting(5000, 1, 100_000),
-  PROCESSOR_BATCH_MAX_WAIT_MS: integerSetting(500, 10, 60_000),
-  PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: integerSetting(2 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
-  PROCESSOR_PARTITIONS_CONCURRENTLY: integerSetting(3, 1, 64),
-  PROCESSOR_SESSION_TIMEOUT_MS: integerSetting(10_000, 6_000, 300_000),
-  PROCESSOR_METRICS_HOST: z.string().default('127.0.0.1'),
-  PROCESSOR_METRICS_PORT: integerSetting(9464, 0, 65_535),
-  PROCESSOR_LATE_AFTER_SECONDS: integerSetting(3600, 1, 604_800),
-  PROCESSOR_TOPIC_PREFIX: z.string().default(''),
-  TRAFFIC_GRACE_SECONDS: integerSetting(10, 0, 3600),
-});
+const processorEnv = z
+  .object({
+    ...kafkaSettings,
+    ...cassandraSettings,
+    PROCESSOR_PIPELINES: z.string().optional(),
+    PROCESSOR_GROUP_ID: z.string().min(1).default('processor'),
+    PROCESSOR_INSTANCE_ID: z.string().min(1).default(os.hostname()),
+    PROCESSOR_BATCH_MAX_RECORDS: integerSetting(5000, 1, 100_000),
+    PROCESSOR_BATCH_MAX_WAIT_MS: integerSetting(500, 10, 60_000),
+    PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: integerSetting(2 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+    PROCESSOR_PARTITIONS_CONCURRENTLY: integerSetting(3, 1, 64),
+    PROCESSOR_SESSION_TIMEOUT_MS: integerSetting(10_000, 6_000, 300_000),
+    PROCESSOR_METRICS_HOST: z.string().default('127.0.0.1'),
+    PROCESSOR_METRICS_PORT: integerSetting(9464, 0, 65_535),
+    PROCESSOR_LATE_AFTER_SECONDS: integerSetting(3600, 1, 604_800),
+    PROCESSOR_TOPIC_PREFIX: z.string().default(''),
+    EVENT_TIME_EARLIEST: timeSetting('2000-01-01T00:00:00Z'),
+    EVENT_TIME_LATEST: timeSetting('2100-01-01T00:00:00Z'),
+    TRAFFIC_GRACE_SECONDS: integerSetting(10, 0, 3600),
+    MARKETS_GRACE_SECONDS: integerSetting(30, 0, 86_400),
+    HASHTAGS_GRACE_SECONDS: integerSetting(10, 0, 3600),
+    FLIGHTS_GRACE_SECONDS: integerSetting(7200, 0, 172_800),
+    COMMUNITY_GRACE_SECONDS: integerSetting(10, 0, 3600),
+    COMMUNITY_POST_RETENTION_MINUTES: integerSetting(60, 1, 7 * 24 * 60),
+  })
+  .refine((settings) => settings.EVENT_TIME_EARLIEST < settings.EVENT_TIME_LATEST, {
+    path: ['EVENT_TIME_LATEST'],
+    message: 'must be after EVENT_TIME_EARLIEST',
+  });
 
 /** `traffic,harmony` to the pipelines it names, each known; none named means every one. */
 export function parsePipelines(text: string | undefined, known: readonly string[]): string[] {
@@ -52,7 +71,15 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
       lateAfterMs: settings.PROCESSOR_LATE_AFTER_SECONDS * 1000,
     },
     streams: {
+      eventTimes: { earliestMs: settings.EVENT_TIME_EARLIEST, latestMs: settings.EVENT_TIME_LATEST },
       traffic: { graceMs: settings.TRAFFIC_GRACE_SECONDS * 1000 },
+      markets: { graceMs: settings.MARKETS_GRACE_SECONDS * 1000 },
+      hashtags: { graceMs: settings.HASHTAGS_GRACE_SECONDS * 1000 },
+      flights: { graceMs: settings.FLIGHTS_GRACE_SECONDS * 1000 },
+      community: {
+        graceMs: settings.COMMUNITY_GRACE_SECONDS * 1000,
+        postRetentionMs: settings.COMMUNITY_POST_RETENTION_MINUTES * 60_000,
+      },
     },
     metricsHost: settings.PROCESSOR_METRICS_HOST,
     metricsPort: settings.PROCESSOR_METRICS_PORT,

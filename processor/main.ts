@@ -46,7 +46,8 @@ const server = await serveMetrics(metrics.registry, {
   host: config.metricsHost,
   port: config.metricsPort,
   portSetting: 'PROCESSOR_METRICS_PORT',
-  isReady: () => ready,
+  // Ready while it can do its job: consuming, and with each pipeline's Cassandra reachable.
+  isReady: () => ready && runners.every(({ store }) => store.isReachable()),
 }).catch(exitWithMessage('processor', 1));
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics`, pipelines }, 'serving metrics');
 

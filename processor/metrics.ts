@@ -48,6 +48,18 @@ export function createProcessorMetrics() {
       labelNames: ['pipeline', 'sink'] as const,
       registers,
     }),
+    unwritableRecords: new Counter({
+      name: 'processor_unwritable_records_total',
+      help: 'Output records the broker refuses for good (too large, invalid), by pipeline and destination topic: logged with their origin and skipped.',
+      labelNames: ['pipeline', 'topic'] as const,
+      registers,
+    }),
+    unwritableRows: new Counter({
+      name: 'processor_unwritable_rows_total',
+      help: 'Rows Cassandra refuses for good (invalid as sent: a key over 64 KiB, say), by pipeline and table: logged with the records they came from and skipped.',
+      labelNames: ['pipeline', 'table'] as const,
+      registers,
+    }),
     partitionClaims: new Counter({
       name: 'processor_partition_claims_total',
       help: 'Partitions this instance took over; each claim fences the previous owner and restores state.',

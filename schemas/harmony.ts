@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import type { Result } from '../common/result.ts';
+import {
+  DEFAULT_EVENT_TIME_RANGE,
+  isWellFormed,
+  strictUtf8,
+  withinRange,
+  type EventTimeRange,
+} from './decode.ts';
 
 export const DRONE_REPORTS_TOPIC = 'drone.reports';
 export const DRONE_REPORTS_DLQ_TOPIC = 'drone.reports.dlq';
@@ -9,18 +16,25 @@ export const HARMONY_ALERTS_DLQ_TOPIC = 'harmony.alerts.dlq';
 /** A person scoring below this is in distress, and their report raises an alert. */
 export const LOW_SCORE_THRESHOLD = 2;
 export const MAX_REPORT_BYTES = 64 * 1024;
+const MAX_ID_CHARS = 64;
+const MAX_NAME_CHARS = 100;
+const MAX_WORD_CHARS = 64;
+
+/** Non-empty, bounded, and valid Unicode (a lone surrogate is invalid UTF-8 escaped in JSON). */
+const boundedText = (maxChars: number) =>
+  z.string().min(1).max(maxChars).refine(isWellFormed, 'not valid Unicode text');
 
 const personSeen = z.object({
-  person_id: z.string().min(1),
-  first_name: z.string().min(1),
-  last_name: z.string().min(1),
+  person_id: boundedText(MAX_ID_CHARS),
+  first_name: boundedText(MAX_NAME_CHARS),
+  last_name: boundedText(MAX_NAME_CHARS),
   harmony_score: z.number().min(0).max(10),
-  words: z.array(z.string().min(1)).min(1).max(5),
+  words: z.array(boundedText(MAX_WORD_CHARS)).min(1).max(5),
 });
 
 export const droneReportSchema = z.object({
-  report_id: z.string().min(1),
-  drone_id: z.string().min(1),
+  report_id: boundedText(MAX_ID_CHARS),
+  drone_id: boundedText(MAX_ID_CHARS),
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   event_time: z.iso.datetime({ offset: true }),
@@ -62,13 +76,22 @@ function decodeJson<T>(schema: z.ZodType<T>, text: string): Result<T> {
   return { ok: false, reason: `invalid field ${where}: ${issue.message}` };
 }
 
-export function parseDroneReport(bytes: Buffer | string | null): Result<DroneReport> {
+export function parseDroneReport(
+  bytes: Buffer | string | null,
+  eventTimes: EventTimeRange = DEFAULT_EVENT_TIME_RANGE,
+): Result<DroneReport> {
   if (bytes === null) return { ok: false, reason: 'empty message: no value' };
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
   if (size > MAX_REPORT_BYTES) {
     return { ok: false, reason: `oversized message: ${size} bytes, at most ${MAX_REPORT_BYTES}` };
   }
-  return decodeJson(droneReportSchema, bytes.toString());
+  const text = strictUtf8(bytes);
+  if (!text.ok) return text;
+  const report = decodeJson(droneReportSchema, text.value);
+  if (!report.ok) return report;
+  const time = report.value.event_time;
+  const inRange = withinRange('event_time', time, Date.parse(time), eventTimes);
+  return inRange.ok ? report : inRange;
 }
 
 const personInAlert = z.object({
@@ -94,7 +117,8 @@ export type HarmonyAlert = z.infer<typeof harmonyAlertSchema>;
 /** Alerts come from our own processor, but a reader still checks them: a bad one is kept, not posted. */
 export function parseHarmonyAlert(bytes: Buffer | null): Result<HarmonyAlert> {
   if (bytes === null) return { ok: false, reason: 'empty message: no value' };
-  return decodeJson(harmonyAlertSchema, bytes.toString());
+  const text = strictUtf8(bytes);
+  return text.ok ? decodeJson(harmonyAlertSchema, text.value) : text;
 }
 
 const inAlert = (person: PersonSeen): PersonInAlert => ({
@@ -147,6 +171,18 @@ export interface HarmonyTables {
     low_count: number;
     score_sum: number;
   };
+  /** A drone's reports, newest first, one partition per drone and day: a drone filter reads only its own. */
+  reports_by_drone: {
+    drone_id: string;
+    day: Date;
+    event_time: Date;
+    report_id: string;
+    lat: number;
+    lon: number;
+    persons_count: number;
+    low_count: number;
+    score_sum: number;
+  };
   person_scores: {
     person_id: string;
     event_time: Date;
@@ -175,6 +211,17 @@ export interface HarmonyTables {
     window_start: Date;
     window_end: Date;
     threshold: number;
+    computed_at: Date;
+  };
+  /** Each drone's reports, alerts and latest position in one hour of event time: the batch job's result. */
+  drone_activity_by_hour: {
+    hour: Date;
+    drone_id: string;
+    reports: number;
+    alerts: number;
+    last_seen: Date;
+    lat: number;
+    lon: number;
     computed_at: Date;
   };
   report_stats: {

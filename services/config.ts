@@ -38,6 +38,12 @@ export function loadServicesConfig() {
     prometheus: {
       port: portFromEnv('PROMETHEUS_PORT', 9090),
     },
+    /** Where the stack's programs serve their metrics: Prometheus scrapes these, `npm start` prints them. */
+    programs: {
+      processor: portFromEnv('PROCESSOR_METRICS_PORT', 9464),
+      batch: portFromEnv('BATCH_HTTP_PORT', 9465),
+      notifier: portFromEnv('NOTIFIER_METRICS_PORT', 9466),
+    },
   };
 }
 

@@ -21,7 +21,18 @@ export function prometheusService(config: ServicesConfig): ManagedService {
         path.join(projectRoot, 'provisioning/prometheus/prometheus.local.yml'),
         'utf8',
       );
-      fs.writeFileSync(configFile, template.replace("'127.0.0.1:9090'", `'${host}:${port}'`));
+      // The template names the default ports; the programs may have been moved off them.
+      const targets: [number, number][] = [
+        [9090, port],
+        [9464, config.programs.processor],
+        [9465, config.programs.batch],
+        [9466, config.programs.notifier],
+      ];
+      const scraped = targets.reduce(
+        (text, [fallback, actual]) => text.replace(`'127.0.0.1:${fallback}'`, `'${host}:${actual}'`),
+        template,
+      );
+      fs.writeFileSync(configFile, scraped);
     },
     command() {
       return {
@@ -30,7 +41,6 @@ export function prometheusService(config: ServicesConfig): ManagedService {
           `--config.file=${configFile}`,
           `--storage.tsdb.path=${path.join(home, 'data')}`,
           `--web.listen-address=${host}:${port}`,
-          '--web.enable-lifecycle',
         ],
       };
     },

@@ -6,7 +6,7 @@ import { loadServicesConfig, projectRoot } from './config.ts';
 
 /**
  * `npm start`: the whole stack without Docker. The services, then the processor, notifier,
- * batch (with the query API) and the drones and traffic generators, and Grafana when one is installed.
+ * batch (with the query API) and the drones, traffic, ticks, posts, flights and community generators, and Grafana when one is installed.
  * Ctrl-C stops everything this run started.
  */
 
@@ -81,7 +81,7 @@ function startGrafana(grafana: { binary: string; home: string }): string {
     GF_AUTH_ANONYMOUS_ENABLED: 'false',
     GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS: 'streaming-leaderboard-panel',
     PROMETHEUS_URL: `http://${config.host}:${config.prometheus.port}`,
-    QUERY_API_URL: `http://${config.host}:9465`,
+    QUERY_API_URL: `http://${config.host}:${config.programs.batch}`,
     GRAFANA_DASHBOARDS_PATH: path.join(projectRoot, 'provisioning/grafana/dashboards'),
     DISCORD_WEBHOOK_URL:
       process.env['DISCORD_WEBHOOK_URL'] ?? 'http://discord-webhook-not-configured.invalid/',
@@ -115,6 +115,10 @@ start('notifier', ...tsx('notifier/main.ts'));
 start('batch', ...tsx('batch/cli.ts'));
 start('drones', ...tsx('generators/cli.ts', 'drones'));
 start('traffic', ...tsx('generators/cli.ts', 'traffic'));
+start('ticks', ...tsx('generators/cli.ts', 'ticks'));
+start('posts', ...tsx('generators/cli.ts', 'posts'));
+start('flights', ...tsx('generators/cli.ts', 'flights'));
+start('community', ...tsx('generators/cli.ts', 'community'));
 const grafana = findGrafana();
 const grafanaUrl = grafana === undefined ? undefined : startGrafana(grafana);
 
@@ -123,9 +127,9 @@ process.stdout.write(
     '',
     'The stack is running (Ctrl-C stops it):',
     `  Prometheus         http://${config.host}:${config.prometheus.port}`,
-    '  processor metrics  http://127.0.0.1:9464/metrics',
-    '  batch metrics      http://127.0.0.1:9465/metrics   query API http://127.0.0.1:9465/api',
-    '  notifier metrics   http://127.0.0.1:9466/metrics',
+    `  processor metrics  http://${config.host}:${config.programs.processor}/metrics`,
+    `  batch metrics      http://${config.host}:${config.programs.batch}/metrics   query API http://${config.host}:${config.programs.batch}/api`,
+    `  notifier metrics   http://${config.host}:${config.programs.notifier}/metrics`,
     grafanaUrl === undefined
       ? '  Grafana            not found (set GRAFANA_HOME or put grafana on the PATH; or use docker compose up)'
       : `  Grafana            ${grafanaUrl}`,

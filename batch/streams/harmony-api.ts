@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from '../../common/result.ts';
 import { DAY_MS, HOUR_MS } from '../../common/time.ts';
-import { parseTime } from '../params.ts';
+import { parseTime, queryTexts } from '../params.ts';
 
 /** Every request is bounded: a dashboard can never ask Cassandra for more than this. */
 export const QUERY_LIMITS = {
@@ -22,7 +22,14 @@ const time = z.string().transform((text, context) => {
   return z.NEVER;
 });
 
-const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+/** A count in plain decimal digits: `0x10`, `1e2` or ` 16` are not numbers a person typed. */
+const count = (fallback: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'expected a whole number in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback);
 
 function rangeOf(maxRangeMs: number) {
   return z
@@ -66,8 +73,14 @@ export const queryParams = {
 };
 
 /** Query-string text into checked parameters; the reason names the parameter and what it must be. */
-export function parseParams<T>(schema: z.ZodType<T>, query: Record<string, unknown>): Result<T> {
-  const { from, to, ...rest } = query;
+export function parseParams<S extends z.ZodObject>(
+  schema: S,
+  query: Record<string, unknown>,
+): Result<z.output<S>> {
+  const known = Object.keys(schema.shape).flatMap((name) => (name === 'range' ? ['from', 'to'] : [name]));
+  const texts = queryTexts(query, known);
+  if (!texts.ok) return texts;
+  const { from, to, ...rest } = texts.value;
   const parsed = schema.safeParse({ ...rest, range: { from, to } });
   if (parsed.success) return ok(parsed.data);
   const issue = parsed.error.issues[0]!;

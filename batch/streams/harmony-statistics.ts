@@ -135,3 +135,57 @@ export function latestCompleteBucket(
 ): BucketStats | undefined {
   return buckets.filter((bucket) => bucket.bucket_start.getTime() + bucketMs <= now.getTime()).at(-1);
 }
+
+/** One drone's activity in one hour, as the drone job stores it and the /drones route merges it. */
+export type DroneHour = Omit<HarmonyTables['drone_activity_by_hour'], 'computed_at'>;
+
+/** A drone's activity over several hours: the hours' counts summed, the latest position kept. */
+export type DroneActivity = Omit<DroneHour, 'hour'>;
+
+/** Each drone's reports, alerts (reports with someone scoring low) and latest position in one hour. */
+export function droneHours(
+  hour: Date,
+  reports: Pick<HarmonyTables['reports_by_hour'], 'event_time' | 'drone_id' | 'lat' | 'lon' | 'low_count'>[],
+): DroneHour[] {
+  const drones = new Map<string, DroneHour>();
+  for (const report of reports) {
+    const drone = drones.get(report.drone_id) ?? {
+      hour,
+      drone_id: report.drone_id,
+      reports: 0,
+      alerts: 0,
+      last_seen: report.event_time,
+      lat: report.lat,
+      lon: report.lon,
+    };
+    drone.reports += 1;
+    if (report.low_count > 0) drone.alerts += 1;
+    if (report.event_time >= drone.last_seen) {
+      drone.last_seen = report.event_time;
+      drone.lat = report.lat;
+      drone.lon = report.lon;
+    }
+    drones.set(report.drone_id, drone);
+  }
+  return [...drones.values()].sort((a, b) => a.drone_id.localeCompare(b.drone_id));
+}
+
+/** Hours of drones merged: per drone the sums and the position it was last seen at, by drone id. */
+export function mergeDroneHours(hours: Omit<DroneHour, 'hour'>[]): DroneActivity[] {
+  const drones = new Map<string, DroneActivity>();
+  for (const hour of hours) {
+    const drone = drones.get(hour.drone_id);
+    if (drone === undefined) {
+      drones.set(hour.drone_id, { ...hour });
+      continue;
+    }
+    drone.reports += hour.reports;
+    drone.alerts += hour.alerts;
+    if (hour.last_seen >= drone.last_seen) {
+      drone.last_seen = hour.last_seen;
+      drone.lat = hour.lat;
+      drone.lon = hour.lon;
+    }
+  }
+  return [...drones.values()].sort((a, b) => a.drone_id.localeCompare(b.drone_id));
+}

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gauge, type Registry } from 'prom-client';
-import { HOUR_MS, SECOND_MS, bucketOf, bucketStart } from '../../common/time.ts';
+import { DAY_MS, HOUR_MS, SECOND_MS, bucketOf, bucketStart } from '../../common/time.ts';
 import type { HarmonyTables } from '../../schemas/harmony.ts';
 import { TypedTables, inBatches } from '../rows.ts';
 import { route, type BatchJob, type BatchStream, type StreamContext, type TimeRange } from '../stream.ts';
@@ -13,11 +13,15 @@ import { parseParams, queryParams } from './harmony-api.ts';
 import {
   bucketStatistics,
   countLowScores,
+  droneHours,
+  mergeDroneHours,
   hoursCovering,
   latestCompleteBucket,
   rankLowScorers,
   rankingCandidates,
   type BucketStats,
+  type DroneActivity,
+  type DroneHour,
   type LowScore,
   type LowScorer,
   type ReportFacts,
@@ -28,8 +32,6 @@ const SCHEMA_FILE = path.resolve(
   '../../provisioning/cassandra/harmony.cql',
 );
 const LATEST_BOARD = 'latest';
-/** More reports than any hour partition holds at the rates this stack is built for. */
-const MAX_HOUR_ROWS = 100_000;
 
 const fullName = (row: { first_name: string; last_name: string }) => `${row.first_name} ${row.last_name}`;
 
@@ -82,6 +84,23 @@ export class HarmonyJobStore {
         'WHERE hour = ? AND event_time >= ? AND event_time < ?',
         [hour, from, to],
       ),
+    );
+  }
+
+  /** Every report of one hour, as the drone job needs them. */
+  async hourReports(hour: Date) {
+    return this.tables.select(
+      'reports_by_hour',
+      ['event_time', 'drone_id', 'lat', 'lon', 'low_count'],
+      'WHERE hour = ?',
+      [hour],
+    );
+  }
+
+  async writeDroneHours(drones: DroneHour[], computedAt: Date): Promise<void> {
+    await this.tables.upsert(
+      'drone_activity_by_hour',
+      drones.map((drone) => ({ ...drone, computed_at: computedAt })),
     );
   }
 
@@ -139,8 +158,13 @@ export interface ReportRow {
 export class HarmonyQueries {
   constructor(private readonly tables: TypedTables<HarmonyTables>) {}
 
-  /** Newest first, reading hour partitions backwards from `to` until `limit` reports are found. */
+  /**
+   * Newest first, reading partitions backwards from `to` until `limit` reports are found: hours
+   * of every report, or with a drone filter the days of that drone's own table, so the rows
+   * read are the rows answered (plus at most one empty read per hour, or day, of the range).
+   */
   async recentReports(from: Date, to: Date, limit: number, droneId?: string): Promise<ReportRow[]> {
+    if (droneId !== undefined) return this.droneReports(droneId, from, to, limit);
     const columns = [
       'event_time',
       'report_id',
@@ -157,19 +181,41 @@ export class HarmonyQueries {
       hour >= from.getTime() - HOUR_MS + 1;
       hour -= HOUR_MS
     ) {
-      // A drone filter is applied to the rows read, so its hours are read whole, page by page.
-      const perPartition = droneId === undefined ? limit : MAX_HOUR_ROWS;
       const rows = await this.tables.select(
         'reports_by_hour',
         columns,
         'WHERE hour = ? AND event_time >= ? AND event_time < ? ORDER BY event_time DESC LIMIT ?',
-        [new Date(hour), from, to, perPartition],
+        [new Date(hour), from, to, limit - found.length],
+      );
+      for (const { score_sum, ...row } of rows)
+        found.push({ ...row, avg_score: score_sum / row.persons_count });
+      if (found.length >= limit) return found;
+    }
+    return found;
+  }
+
+  private async droneReports(droneId: string, from: Date, to: Date, limit: number): Promise<ReportRow[]> {
+    const columns = [
+      'event_time',
+      'report_id',
+      'lat',
+      'lon',
+      'persons_count',
+      'low_count',
+      'score_sum',
+    ] as const;
+    const found: ReportRow[] = [];
+    for (let day = bucketStart(to.getTime() - 1, DAY_MS); day >= from.getTime() - DAY_MS + 1; day -= DAY_MS) {
+      const rows = await this.tables.select(
+        'reports_by_drone',
+        columns,
+        'WHERE drone_id = ? AND day = ? AND event_time >= ? AND event_time < ? LIMIT ?',
+        [droneId, new Date(day), from, to, limit - found.length],
       );
       for (const { score_sum, ...row } of rows) {
-        if (droneId !== undefined && row.drone_id !== droneId) continue;
-        found.push({ ...row, avg_score: score_sum / row.persons_count });
-        if (found.length >= limit) return found;
+        found.push({ ...row, drone_id: droneId, avg_score: score_sum / row.persons_count });
       }
+      if (found.length >= limit) return found;
     }
     return found;
   }
@@ -240,39 +286,20 @@ export class HarmonyQueries {
     return rows.flat();
   }
 
-  /** Each drone's latest position in the range, with its reports and the alerts they raised. */
-  async droneActivity(from: Date, to: Date) {
-    const rows = await inBatches(hoursCovering(from, to), (hour) =>
+  /**
+   * Each drone's latest position, reports and alerts in the hours covering the range, from the
+   * drone job's hourly rows: at most a few hundred rows per hour, however many reports there were.
+   */
+  async droneActivity(from: Date, to: Date): Promise<DroneActivity[]> {
+    const hours = await inBatches(hoursCovering(from, to), (hour) =>
       this.tables.select(
-        'reports_by_hour',
-        ['event_time', 'drone_id', 'lat', 'lon', 'low_count'],
-        'WHERE hour = ? AND event_time >= ? AND event_time < ?',
-        [hour, from, to],
+        'drone_activity_by_hour',
+        ['drone_id', 'reports', 'alerts', 'last_seen', 'lat', 'lon'],
+        'WHERE hour = ?',
+        [hour],
       ),
     );
-    const drones = new Map<
-      string,
-      { drone_id: string; lat: number; lon: number; last_seen: Date; reports: number; alerts: number }
-    >();
-    for (const row of rows.flat()) {
-      const drone = drones.get(row.drone_id) ?? {
-        drone_id: row.drone_id,
-        lat: 0,
-        lon: 0,
-        last_seen: new Date(0),
-        reports: 0,
-        alerts: 0,
-      };
-      drone.reports += 1;
-      if (row.low_count > 0) drone.alerts += 1;
-      if (row.event_time >= drone.last_seen) {
-        drone.last_seen = row.event_time;
-        drone.lat = row.lat;
-        drone.lon = row.lon;
-      }
-      drones.set(row.drone_id, drone);
-    }
-    return [...drones.values()].sort((a, b) => a.drone_id.localeCompare(b.drone_id));
+    return mergeDroneHours(hours.flat());
   }
 }
 
@@ -324,7 +351,8 @@ export async function reportStatsJob(
 /** The gauges showing the jobs' latest results. */
 function harmonyGauges(registry: Registry) {
   const registers = [registry];
-  const leaderLabels = ['rank', 'person_id', 'name'] as const;
+  // Ids only: a label lives in Prometheus' storage, and names are personal data (the query API has them).
+  const leaderLabels = ['rank', 'person_id'] as const;
   return {
     leaderLowScores: new Gauge({
       name: 'harmony_top_low_person_low_scores',
@@ -368,7 +396,7 @@ function showLeaderboard(gauges: HarmonyGauges, leaderboard: Leaderboard): void 
   gauges.leaderLowScores.reset();
   gauges.leaderAverageScore.reset();
   for (const person of leaderboard.persons) {
-    const labels = { rank: String(person.rank), person_id: person.person_id, name: person.name };
+    const labels = { rank: String(person.rank), person_id: person.person_id };
     gauges.leaderLowScores.set(labels, person.low_count);
     gauges.leaderAverageScore.set(labels, person.avg_score);
   }
@@ -400,6 +428,21 @@ function harmonyJobs({ config, keyspace, store, registry }: StreamContext): Batc
         });
         showLeaderboard(gauges, leaderboard);
         return { result: leaderboard, summary: { board, leaders: leaderboard.persons.length } };
+      },
+    },
+    {
+      // Whole hours: an hour's rows are absolute values, so recomputing one is always safe.
+      name: 'drone_activity',
+      async run({ now, range }) {
+        const window = range ?? { from: new Date(now.getTime() - config.lookbackMs), to: now };
+        const hours = hoursCovering(window.from, window.to);
+        const computed = await inBatches(hours, async (hour) => {
+          const drones = droneHours(hour, await jobStore.hourReports(hour));
+          await jobStore.writeDroneHours(drones, now);
+          return drones;
+        });
+        const drones = new Set(computed.flat().map((drone) => drone.drone_id)).size;
+        return { result: computed.flat(), summary: { hours: hours.length, drones } };
       },
     },
     {

@@ -5,7 +5,8 @@
  */
 import { SURGE, type Business, type TrafficTables } from '../../schemas/traffic.ts';
 import { TypedTables } from '../rows.ts';
-import { Unavailable, route, type BatchStream, type StreamContext } from '../stream.ts';
+import { route, type BatchStream, type StreamContext } from '../stream.ts';
+import { TablesPresent } from '../tables-present.ts';
 import {
   SURGES_QUERY,
   VIEWS_QUERY,
@@ -27,54 +28,19 @@ const TRAFFIC_TABLES: Record<keyof TrafficTables, true> = {
   top_surges: true,
 };
 
-/** The one system table read, typed like any other. */
-interface SystemSchema {
-  tables: { keyspace_name: string; table_name: string };
-}
-
 const BUSINESS_COLUMNS = ['business_id', 'name', 'category', 'city', 'country', 'lat', 'lon'] as const;
 
 export class TrafficQueries {
   private readonly tables: TypedTables<TrafficTables>;
-  private readonly schema: TypedTables<SystemSchema>;
-  /** Once seen, the tables are taken to exist until a read fails. */
-  private tablesSeen = false;
+  private readonly present: TablesPresent;
 
-  constructor(private readonly context: Pick<StreamContext, 'store' | 'keyspace' | 'log'>) {
+  constructor(context: Pick<StreamContext, 'store' | 'keyspace' | 'log'>) {
     this.tables = new TypedTables(context.store, context.keyspace);
-    this.schema = new TypedTables(context.store, 'system_schema');
+    this.present = new TablesPresent('traffic', Object.keys(TRAFFIC_TABLES), context);
   }
 
-  /**
-   * A read of the traffic tables, or Unavailable while they do not exist: the processor creates
-   * them when it starts, maybe after this service. One read of system_schema per request until
-   * they are there, none after.
-   */
-  private async read<T>(reading: () => Promise<T>): Promise<T> {
-    if (!this.tablesSeen) {
-      const { keyspace } = this.context;
-      const present = new Set(
-        (await this.schema.select('tables', ['table_name'], 'WHERE keyspace_name = ?', [keyspace])).map(
-          (row) => row.table_name,
-        ),
-      );
-      const missing = Object.keys(TRAFFIC_TABLES).filter((table) => !present.has(table));
-      if (missing.length > 0) {
-        throw new Unavailable(
-          `the traffic tables are not there yet (missing in keyspace ${keyspace}: ${missing.join(', ')}); ` +
-            'the processor creates them when it starts',
-        );
-      }
-      this.tablesSeen = true;
-      this.context.log.info({ keyspace }, 'traffic tables found; the traffic routes answer');
-    }
-    try {
-      return await reading();
-    } catch (error) {
-      // A dropped keyspace, say: the next request looks again.
-      this.tablesSeen = false;
-      throw error;
-    }
+  private read<T>(reading: () => Promise<T>): Promise<T> {
+    return this.present.read(reading);
   }
 
   private async businesses(ids: string[]): Promise<Map<string, Business>> {

@@ -11,6 +11,10 @@ import {
   prometheus,
   type DataLink,
   type FieldDefaults,
+  statPanel,
+  NO_THRESHOLDS,
+  ANY_IS_BAD,
+  RATIO,
 } from '../model.ts';
 
 export const TRAFFIC_DASHBOARD_UID = 'traffic-surges';
@@ -75,8 +79,6 @@ const SURGE_THRESHOLDS: FieldDefaults['thresholds'] = {
   ],
 };
 
-const RATIO = { unit: 'suffix:×', decimals: 1 };
-
 /** The surge field coloured by the thresholds; every other number in plain text colour. */
 const surgeFieldConfig = {
   defaults: { color: { mode: 'fixed', fixedColor: 'text' }, links: [SELECT_BUSINESS] },
@@ -96,30 +98,7 @@ const surgeFieldConfig = {
 
 /** One number of the row of stats (24 columns: four of 5, one of 4). */
 const stat = (title: string, expr: string, defaults: FieldDefaults, description: string, width = 5) =>
-  panel('stat', title, [prometheus(expr, title)], {
-    width,
-    height: 4,
-    defaults,
-    description,
-    options: {
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-      colorMode: 'value',
-      graphMode: 'area',
-      textMode: 'value',
-    },
-  });
-
-const NO_THRESHOLDS: FieldDefaults['thresholds'] = {
-  mode: 'absolute',
-  steps: [{ color: 'text', value: null }],
-};
-const ANY_IS_BAD: FieldDefaults['thresholds'] = {
-  mode: 'absolute',
-  steps: [
-    { color: 'green', value: null },
-    { color: 'red', value: 0.001 },
-  ],
-};
+  statPanel(title, expr, defaults, description, width);
 
 export const traffic = dashboard(
   {

@@ -3,14 +3,15 @@
  * records are piped into source partitions, each pipe is one micro-batch, and what the
  * topology emits is kept for the test to read. Records emitted to a topic that is also one of
  * the topology's sources (a repartition or merge stage) are piped on, as Kafka would deliver
- * them once committed. `restart()` throws the tasks away and restores them from the changelog,
+ * them once committed: a keyed one to the partition Kafka's default partitioner gives its key. `restart()` throws the tasks away and restores them from the changelog,
  * as a crash followed by a claim does.
  */
+import { Partitioners } from 'kafkajs';
 import type { Row } from '../../common/cassandra.ts';
 import type { OutputRecord, SourceRecord } from '../../common/records.ts';
 import { TaskState } from './store.ts';
 import { Task, type TaskTopics } from './task.ts';
-import type { SourceNode, Topology } from './topology.ts';
+import { sideTopics, type SourceNode, type Topology } from './topology.ts';
 
 export interface PipedRecord {
   key: string | null;
@@ -28,6 +29,7 @@ export class TopologyTestDriver {
   private readonly changelogs = new Map<string, { key: string; value: string | null }[]>();
   private tasks = new Map<string, Task<unknown>>();
   private readonly afterCommit: (() => void)[] = [];
+  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
     private readonly topology: Topology,
@@ -48,8 +50,7 @@ export class TopologyTestDriver {
       const node = this.node(topic);
       const topics: TaskTopics = {
         name: (name) => name,
-        deadLetters: `${topic}.dlq`,
-        late: `${topic}.late`,
+        ...sideTopics(this.topology.name, node),
         ...(node.stateful && { changelog: CHANGELOG }),
       };
       const state = new TaskState();
@@ -95,12 +96,33 @@ export class TopologyTestDriver {
         if (this.topology.sources.some((source) => source.topic === output.topic)) downstream.push(output);
       }
       for (const output of downstream) {
-        this.pipe(output.topic, [{ key: output.key, value: output.value, partition: output.partition ?? 0 }]);
+        this.pipe(output.topic, [
+          { key: output.key, value: output.value, partition: this.partitionOf(output) },
+        ]);
       }
     }
   }
 
-  /** Records emitted to a topic (dead letters: `<source>.dlq`, late records: `<source>.late`). */
+  /** The partition of a record piped on: its own, its key's as Kafka's producer would choose, or 0. */
+  private partitionOf(output: OutputRecord): number {
+    if (output.partition !== undefined) return output.partition;
+    if (output.key === null) return 0;
+    const count = this.partitionCounts[output.topic] ?? this.node(output.topic).partitions;
+    return this.partitioner({
+      topic: output.topic,
+      partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+        offlineReplicas: [],
+        partitionErrorCode: 0,
+      })),
+      message: { key: output.key, value: output.value },
+    });
+  }
+
+  /** Records emitted to a topic (dead letters and late records: see `sideTopics`). */
   output(topic: string): OutputRecord[] {
     return this.outputs.filter((output) => output.topic === topic);
   }

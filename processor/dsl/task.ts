@@ -71,13 +71,16 @@ export class Task<Event> implements TaskContext {
 
   runBatch(records: SourceRecord[]): BatchEffects {
     const effects = noEffects();
+    let origin: SourceRecord | undefined;
     const out: Emitter = {
       row: (row) => effects.rows.push(row),
-      record: (topic, key, value) => effects.outputs.push({ topic: this.topics.name(topic), key, value }),
+      record: (topic, key, value) =>
+        effects.outputs.push({ topic: this.topics.name(topic), key, value, ...(origin && { origin }) }),
       stored: (eventTimeMs) => effects.storedEventTimes.push(eventTimeMs),
       afterCommit: (observe) => effects.afterCommit.push(observe),
     };
     for (const record of records) {
+      origin = record;
       const decoded = this.node.decode(record);
       if (!decoded.ok) {
         effects.rejected += 1;
@@ -96,6 +99,11 @@ export class Task<Event> implements TaskContext {
         effects.outputs.push(deadLetter(this.topics.deadLetters, { record, reason }));
         continue;
       }
+      if (!outcome.accepted && 'invalid' in outcome) {
+        effects.rejected += 1;
+        effects.outputs.push(deadLetter(this.topics.deadLetters, { record, reason: outcome.invalid }));
+        continue;
+      }
       if (!outcome.accepted) {
         effects.late += 1;
         effects.outputs.push(deadLetter(this.topics.late, { record, reason: outcome.late }));
@@ -107,6 +115,7 @@ export class Task<Event> implements TaskContext {
         this.processor.advance?.(out);
       }
     }
+    this.processor.endBatch?.(out);
     const { changelog } = this.topics;
     if (changelog !== undefined) {
       for (const { key, value } of this.state.takeChanges()) {

@@ -23,8 +23,13 @@ export interface Emitter {
   afterCommit(observe: () => void): void;
 }
 
-/** What happened to a decoded event: merged into the state, or too late for its window. */
-export type Outcome = { accepted: true } | { accepted: false; late: string };
+/**
+ * What happened to a decoded event: merged into the state; too late for its window; or refused
+ * for a reason that depends on the state (a logout without a login): a dead letter, decided
+ * again the same way on a replay, since the state is restored from the changelog.
+ */
+export type Outcome =
+  { accepted: true } | { accepted: false; late: string } | { accepted: false; invalid: string };
 export const ACCEPTED: Outcome = { accepted: true };
 
 /** One task's view of its world: its partition, its stream time, its state. */
@@ -45,6 +50,12 @@ export interface PartitionProcessor<Event> {
   process(event: Event, eventTime: number, out: Emitter): Outcome;
   /** Called after a record moved stream time forward: closes windows, emits what they held. */
   advance?(out: Emitter): void;
+  /**
+   * Called once at the end of every micro-batch, after its last record: a processor that keeps
+   * figures updated as events arrive writes each changed key's row here, once per batch, rather
+   * than once per event. State is committed with the batch, so a redone batch writes the same.
+   */
+  endBatch?(out: Emitter): void;
 }
 
 export interface SourceNode<Event> {
@@ -56,6 +67,12 @@ export interface SourceNode<Event> {
   compacted?: boolean;
   /** Keeps state in stores (logged to a changelog, restored on claim) and may set events aside as late. */
   stateful: boolean;
+  /**
+   * The topic is read by other topologies too, each in its own consumer group: the dead-letter
+   * and late topics then carry the pipeline's name, so that each pipeline keeps its own and a bad
+   * record is not set aside twice into one topic.
+   */
+  shared?: boolean;
   decode(record: SourceRecord): Result<Event>;
   eventTime(event: Event): number;
   processor(task: TaskContext): PartitionProcessor<Event>;
@@ -71,6 +88,18 @@ export interface Topology {
   sources: SourceNode<any>[];
   /** Topics the topology writes to (before the prefix), created at start when missing. */
   outputs: { topic: string; partitions: number }[];
+}
+
+/**
+ * Where a source's rejected and late records go, before the deployment's prefix:
+ * `<source>.dlq` and `<source>.late`, or `<source>.<pipeline>.dlq` and `.late` for a shared source.
+ */
+export function sideTopics(
+  pipeline: string,
+  node: Pick<SourceNode<unknown>, 'topic' | 'shared'>,
+): { deadLetters: string; late: string } {
+  const base = node.shared === true ? `${node.topic}.${pipeline}` : node.topic;
+  return { deadLetters: `${base}.dlq`, late: `${base}.late` };
 }
 
 /** A node with its Event type checked, stored alongside others of other types. */

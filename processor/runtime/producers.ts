@@ -71,10 +71,90 @@ export function produceRequests(
   return requests;
 }
 
+/**
+ * The largest key plus value an output record may have: the broker refuses a record batch above
+ * its message.max.bytes (1 MiB by default), and such a record could never be committed.
+ */
+export const RECORD_MAX_BYTES = 1_000_000;
+
+export function recordBytes({ key, value }: OutputRecord): number {
+  return (key === null ? 0 : Buffer.byteLength(key)) + (value === null ? 0 : Buffer.byteLength(value));
+}
+
+/** Records above RECORD_MAX_BYTES: set aside before sending, as the broker would refuse them. */
+export function oversizedRecords(records: OutputRecord[]): UnwritableRecord[] {
+  const oversized: UnwritableRecord[] = [];
+  for (const record of records) {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: only long strings need measuring.
+    const units = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    if (units * 3 > RECORD_MAX_BYTES && recordBytes(record) > RECORD_MAX_BYTES) {
+      oversized.push({ record, reason: `larger than ${RECORD_MAX_BYTES} bytes` });
+    }
+  }
+  return oversized;
+}
+
+/** Broker errors that refuse a record itself: sending it again can never succeed. */
+const RECORD_REFUSED_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+]);
+
+/** Whether a Kafka error says that the broker refused a record of the request (not a passing failure). */
+export function isRecordRefused(error: unknown): boolean {
+  const type = errorType(error);
+  return type !== undefined && RECORD_REFUSED_ERRORS.has(type);
+}
+
+/** A record the broker will never take, with the broker's reason. */
+export interface UnwritableRecord {
+  record: OutputRecord;
+  reason: string;
+}
+
+/**
+ * Finds which records the broker refuses, by sending them in transactions that are always
+ * aborted (read_committed consumers never see them): a refused group is halved until the
+ * refused records stand alone, so k refused records among n cost about 2k·log2(n) probes.
+ * `probeProducer` gives a fresh transactional producer: a failed transaction spoils one.
+ */
+export async function refusedRecords(
+  probeProducer: () => Promise<Producer>,
+  records: OutputRecord[],
+): Promise<UnwritableRecord[]> {
+  if (records.length === 0) return [];
+  const producer = await probeProducer();
+  try {
+    const transaction = await producer.transaction();
+    try {
+      for (const topicMessages of produceRequests(records)) {
+        await transaction.sendBatch({ acks: -1, topicMessages });
+      }
+    } finally {
+      await transaction.abort().catch(() => undefined);
+    }
+    return [];
+  } catch (error) {
+    if (!isRecordRefused(error)) throw error;
+    if (records.length === 1) return [{ record: records[0]!, reason: errorType(error)! }];
+    const half = Math.ceil(records.length / 2);
+    return [
+      ...(await refusedRecords(probeProducer, records.slice(0, half))),
+      ...(await refusedRecords(probeProducer, records.slice(half))),
+    ];
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
 /** How often and how soon to ask again when the previous transaction is still being completed. */
 const CONCURRENT_TRANSACTION_RETRIES = 50;
 const CONCURRENT_TRANSACTION_WAIT_MS = 5;
 
+/** The broker's error type, however deep kafkajs wrapped it (retries exceeded, say). */
 function errorType(error: unknown): string | undefined {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     const { type } = cause as Error & { type?: string };
@@ -88,10 +168,11 @@ export async function commitTransaction(
   groupId: string,
   outputs: OutputRecord[],
   position: ConsumedPosition,
+  recordsPerRequest = PRODUCE_REQUEST_MAX_RECORDS,
 ): Promise<void> {
   const transaction = await producer.transaction();
   try {
-    for (const topicMessages of produceRequests(outputs)) {
+    for (const topicMessages of produceRequests(outputs, PRODUCE_REQUEST_MAX_BYTES, recordsPerRequest)) {
       await transaction.sendBatch({ acks: -1, topicMessages });
     }
     const offsets = {
@@ -180,6 +261,16 @@ export class PartitionProducers {
     const producer = this.producers.get(key);
     this.producers.delete(key);
     await producer?.disconnect().catch(() => undefined);
+  }
+
+  /** A transactional producer of its own for probing which records the broker refuses. */
+  async probe(topic: string, partition: number): Promise<Producer> {
+    const producer = createTransactionalProducer(
+      this.kafka,
+      `${this.transactionalIdPrefix}-probe-${topic}-${partition}`,
+    );
+    await producer.connect();
+    return producer;
   }
 
   async releaseAll(): Promise<void> {

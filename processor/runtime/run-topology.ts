@@ -2,14 +2,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retryUntilDone } from '../../common/backoff.ts';
-import type { CassandraStore } from '../../common/cassandra.ts';
+import type { CassandraStore, RefusedRow } from '../../common/cassandra.ts';
 import { ensureTopics, partitionCounts, trackConsumerLag, type TopicSpec } from '../../common/kafka.ts';
 import type { SourceRecord } from '../../common/records.ts';
 import { noEffects, Task, type BatchEffects } from '../dsl/task.ts';
-import type { SourceNode, Topology } from '../dsl/topology.ts';
+import { sideTopics, type SourceNode, type Topology } from '../dsl/topology.ts';
 import { initialisePipelineSeries, type ProcessorMetrics } from '../metrics.ts';
 import { restoreFromChangelog } from './changelog.ts';
-import { PartitionProducers, commitTransaction, isFenced } from './producers.ts';
+import {
+  PartitionProducers,
+  commitTransaction,
+  isFenced,
+  isRecordRefused,
+  oversizedRecords,
+  recordBytes,
+  refusedRecords,
+  type UnwritableRecord,
+} from './producers.ts';
 
 export interface RuntimeSettings {
   /** Each topology's consumer group is `<groupPrefix>-<topology name>`. */
@@ -39,12 +48,12 @@ export interface RuntimeDeps {
 /** The deployed names of one source's topics. */
 export function sourceTopics(topology: Topology, node: SourceNode<unknown>, settings: RuntimeSettings) {
   const name = (topic: string) => `${settings.topicPrefix}${topic}`;
-  const source = name(node.topic);
+  const side = sideTopics(topology.name, node);
   return {
     name,
-    source,
-    deadLetters: `${source}.dlq`,
-    late: `${source}.late`,
+    source: name(node.topic),
+    deadLetters: name(side.deadLetters),
+    late: name(side.late),
     ...(node.stateful && {
       changelog: `${settings.topicPrefix}${settings.groupPrefix}-${topology.name}-${node.topic}-changelog`,
     }),
@@ -73,6 +82,11 @@ export class TopologyRunner {
   private readonly nodes = new Map<string, SourceNode<unknown>>();
   private partitions = new Map<string, number>();
   private lagTimers: NodeJS.Timeout[] = [];
+  /**
+   * Batches the broker has refused records of: their retry sends a record per request, as
+   * records that each fit may still exceed a topic's smaller limit together.
+   */
+  private readonly sendSingly = new WeakSet<BatchEffects>();
 
   constructor(
     private readonly topology: Topology,
@@ -129,7 +143,13 @@ export class TopologyRunner {
     );
   }
 
+  /**
+   * Connects once the group's coordinator answers: on a broker just started it is still loading
+   * its offsets topic, and a consumer group that joins then stops for good (kafkajs counts a
+   * coordinator not found as final), where this call fails and is retried like any start step.
+   */
   async connect(): Promise<void> {
+    await this.deps.admin.describeGroups([this.groupId]);
     await this.consumer.connect();
   }
 
@@ -246,8 +266,14 @@ export class TopologyRunner {
     const { kafka, admin, metrics, log, settings } = this.deps;
     const pipeline = this.topology.name;
     const node = this.nodes.get(topic)!;
+    // A task always starts from a claim of its own: fencing every other producer first is what
+    // makes the committed offset and the changelog read after it describe the same work. A
+    // producer still held (a chunk in flight when a rebalance dropped its task, which committed
+    // afterwards) is let go, so that neither a fetch from before that commit is applied again to
+    // state that holds it, nor another owner's later commits are missed.
+    await this.producers.release(topic, partition);
     const claim = await this.producers.claim(topic, partition);
-    if (claim.claimed) metrics.partitionClaims.inc({ pipeline, topic });
+    metrics.partitionClaims.inc({ pipeline, topic });
     const topics = sourceTopics(this.topology, node, settings);
     let restored;
     if (topics.changelog !== undefined) {
@@ -279,6 +305,7 @@ export class TopologyRunner {
     sink: 'cassandra' | 'kafka',
     write: () => Promise<T>,
     heartbeat: () => Promise<void>,
+    chunk: { topic: string; partition: number; firstOffset: string },
   ): Promise<T> {
     const { metrics, log, stop } = this.deps;
     const pipeline = this.topology.name;
@@ -287,7 +314,17 @@ export class TopologyRunner {
         metrics.writeErrors.inc({ pipeline, sink });
         if (attempt > 0) return;
         metrics.paused.set({ pipeline }, 1);
-        log.warn({ pipeline, sink, err: error }, `${sink} write failed; pausing and retrying with backoff`);
+        log.warn(
+          {
+            pipeline,
+            sink,
+            topic: chunk.topic,
+            partition: chunk.partition,
+            offset: chunk.firstOffset,
+            err: error,
+          },
+          `${sink} write for ${chunk.topic}[${chunk.partition}] from offset ${chunk.firstOffset} failed; pausing this partition and retrying with backoff`,
+        );
       },
       onRecovered(attempts) {
         metrics.paused.set({ pipeline }, 0);
@@ -317,10 +354,12 @@ export class TopologyRunner {
     const { topic, partition } = records[0]!;
     const firstOffset = records[0]!.offset;
     const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
+    const chunk = { topic, partition, firstOffset, nextOffset };
     const owned = await this.untilWritten(
       'kafka',
       () => this.taskFor(topic, partition, heartbeat),
       heartbeat,
+      chunk,
     );
     if (owned.nextOffset !== undefined && !continuesFrom(owned.nextOffset, fetchedFrom, firstOffset)) {
       // The state has consumed up to elsewhere (a committed offset after a claim, or a batch
@@ -330,12 +369,20 @@ export class TopologyRunner {
     }
     const timer = this.deps.metrics.batchDuration.startTimer({ pipeline: this.topology.name });
     const effects = owned.task.runBatch(records);
-    await this.untilWritten('cassandra', () => this.deps.store.upsert(effects.rows), heartbeat);
+    this.setAside(effects, oversizedRecords(effects.outputs));
+    const refusedRows = await this.untilWritten(
+      'cassandra',
+      () => this.deps.store.upsert(effects.rows),
+      heartbeat,
+      chunk,
+    );
+    this.reportRefusedRows(refusedRows, chunk);
     const storedAt = Date.now();
     const committed = await this.untilWritten(
       'kafka',
-      () => this.commit(owned, effects, { topic, partition, firstOffset, nextOffset }, isStale),
+      () => this.commit(owned, effects, chunk, isStale),
       heartbeat,
+      chunk,
     );
     if (!committed) {
       await this.dropTask(topic, partition);
@@ -370,16 +417,25 @@ export class TopologyRunner {
       if (claim.resumeFrom !== undefined && claim.resumeFrom !== firstOffset) return false;
     }
     try {
-      await commitTransaction(claim.producer, this.groupId, effects.outputs, {
-        topic,
-        partition,
-        nextOffset,
-      });
+      await commitTransaction(
+        claim.producer,
+        this.groupId,
+        effects.outputs,
+        { topic, partition, nextOffset },
+        this.sendSingly.has(effects) ? 1 : undefined,
+      );
       return true;
     } catch (error) {
       // A failed transaction leaves a kafkajs producer unusable: a retry claims the partition
       // again with a new one. Fenced, this instance no longer owns the partition.
       await this.producers.release(topic, partition);
+      if (isRecordRefused(error)) {
+        // Retrying would be refused forever: the records at fault are found and set aside, and
+        // the retry commits the rest.
+        const probe = () => this.producers.probe(topic, partition);
+        this.setAside(effects, await refusedRecords(probe, effects.outputs));
+        this.sendSingly.add(effects);
+      }
       if (!isFenced(error)) throw error;
       metrics.fencedCommits.inc({ pipeline, topic });
       log.warn(
@@ -387,6 +443,67 @@ export class TopologyRunner {
         'fenced: another instance has claimed the partition; leaving this chunk to it',
       );
       return false;
+    }
+  }
+
+  /**
+   * Records that can be written nowhere leave the batch, so that the stream goes on: each is
+   * counted (`processor_unwritable_records_total`) and logged with where it was going and the
+   * consumed record it was made from.
+   */
+  private setAside(effects: BatchEffects, unwritable: UnwritableRecord[]): void {
+    if (unwritable.length === 0) return;
+    const { metrics, log } = this.deps;
+    const pipeline = this.topology.name;
+    const dropped = new Set(unwritable.map(({ record }) => record));
+    effects.outputs = effects.outputs.filter((record) => !dropped.has(record));
+    for (const { record, reason } of unwritable) {
+      metrics.unwritableRecords.inc({ pipeline, topic: record.topic });
+      log.error(
+        {
+          pipeline,
+          destination: record.topic,
+          bytes: recordBytes(record),
+          reason,
+          ...(record.origin !== undefined && {
+            origin: {
+              topic: record.origin.topic,
+              partition: record.origin.partition,
+              offset: record.origin.offset,
+            },
+          }),
+        },
+        'a record cannot be written to Kafka: counted as unwritable and skipped',
+      );
+    }
+  }
+
+  /**
+   * Rows Cassandra refuses for what they hold are not written again (they never could be): each
+   * is counted (`processor_unwritable_rows_total`) and logged with the chunk it was made from,
+   * and the chunk commits without it.
+   */
+  private reportRefusedRows(
+    refused: RefusedRow[],
+    chunk: { topic: string; partition: number; firstOffset: string; nextOffset: string },
+  ): void {
+    const { metrics, log } = this.deps;
+    const pipeline = this.topology.name;
+    for (const { row, reason } of refused) {
+      metrics.unwritableRows.inc({ pipeline, table: row.table });
+      log.error(
+        {
+          pipeline,
+          table: row.table,
+          reason,
+          origin: {
+            topic: chunk.topic,
+            partition: chunk.partition,
+            offsets: `${chunk.firstOffset}-${BigInt(chunk.nextOffset) - 1n}`,
+          },
+        },
+        'Cassandra refuses a row for what it holds: counted as unwritable and skipped',
+      );
     }
   }
 

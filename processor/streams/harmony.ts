@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { DEFAULT_EVENT_TIME_RANGE, type EventTimeRange } from '../../schemas/decode.ts';
 import {
   DRONE_REPORTS_TOPIC,
   HARMONY_ALERTS_TOPIC,
@@ -9,11 +10,11 @@ import {
   type HarmonyTables,
 } from '../../schemas/harmony.ts';
 import type { Row } from '../../common/cassandra.ts';
-import { HOUR_MS, bucketOf } from '../../common/time.ts';
+import { DAY_MS, HOUR_MS, bucketOf } from '../../common/time.ts';
 import { ACCEPTED, source, tableRows, type Topology } from '../dsl/topology.ts';
+import { schemaFile } from './schema-files.ts';
 
 const row = tableRows<HarmonyTables>();
-import { schemaFile } from './schema-files.ts';
 
 /** Harmony (stream 1): drone reports in, stored facts and distress alerts out. */
 export function harmonyRows(report: DroneReport): Row[] {
@@ -37,6 +38,17 @@ export function harmonyRows(report: DroneReport): Row[] {
       event_time: eventTime,
       report_id: report.report_id,
       drone_id: report.drone_id,
+      lat: report.lat,
+      lon: report.lon,
+      persons_count: report.persons.length,
+      low_count: lowPersons.length,
+      score_sum: scoreSum,
+    }),
+    row('reports_by_drone', {
+      drone_id: report.drone_id,
+      day: bucketOf(eventTime, DAY_MS),
+      event_time: eventTime,
+      report_id: report.report_id,
       lat: report.lat,
       lon: report.lon,
       persons_count: report.persons.length,
@@ -69,7 +81,10 @@ export function harmonyRows(report: DroneReport): Row[] {
 }
 
 /** Harmony (stream 1): each drone report is stored as facts, and one with someone in distress raises an alert. */
-export function createHarmonyTopology(registry: Registry): Topology {
+export function createHarmonyTopology(
+  registry: Registry,
+  eventTimes: EventTimeRange = DEFAULT_EVENT_TIME_RANGE,
+): Topology {
   const alerts = new Counter({
     name: 'harmony_alerts_total',
     help: 'Distress alerts committed to the alerts topic.',
@@ -85,7 +100,7 @@ export function createHarmonyTopology(registry: Registry): Topology {
     topic: DRONE_REPORTS_TOPIC,
     partitions: 3,
     stateful: false,
-    decode: (record) => parseDroneReport(record.value),
+    decode: (record) => parseDroneReport(record.value, eventTimes),
     eventTime: (report) => Date.parse(report.event_time),
     processor: () => ({
       process(report, eventTime, out) {

@@ -28,6 +28,7 @@ import {
   type TrafficTables,
 } from '../../schemas/traffic.ts';
 import { fail, ok } from '../../common/result.ts';
+import { DEFAULT_EVENT_TIME_RANGE, type EventTimeRange } from '../../schemas/decode.ts';
 import type { KeyValueStore } from '../dsl/store.ts';
 import {
   ACCEPTED,
@@ -38,7 +39,7 @@ import {
   type TaskContext,
   type Topology,
 } from '../dsl/topology.ts';
-import { WindowCloser } from '../dsl/windows.ts';
+import { StepGather, WindowCloser } from '../dsl/windows.ts';
 import { schemaFile } from './schema-files.ts';
 
 export interface TrafficSettings {
@@ -265,10 +266,7 @@ export function surgingSince(
 }
 
 class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
-  /** Candidates per step not merged yet, by source partition. */
-  private readonly pending: KeyValueStore<Record<string, SurgeEntry[]>>;
-  /** The newest step each source partition has reported. */
-  private readonly reported: KeyValueStore<number>;
+  private readonly steps: StepGather<SurgeEntry[]>;
   /** The first step of each surging business's current run (see `surgingSince`). */
   private readonly surging: KeyValueStore<number>;
 
@@ -276,33 +274,18 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
     task: TaskContext,
     private readonly metrics: TrafficMetrics,
   ) {
-    this.pending = task.store('pending');
-    this.reported = task.store('reported');
+    this.steps = new StepGather(task.store('pending'), task.store('reported'));
     this.surging = task.store('surging');
   }
 
   process(message: SurgeCandidates, _eventTime: number, out: Emitter) {
-    const partition = String(message.source_partition);
-    this.reported.put(partition, Math.max(message.step, this.reported.get(partition) ?? message.step));
-    this.pending.put(String(message.step), {
-      ...this.pending.get(String(message.step)),
-      [partition]: message.candidates,
-    });
-    let everyPartitionUpTo = Number.POSITIVE_INFINITY;
-    for (let source = 0; source < message.source_partitions; source += 1) {
-      everyPartitionUpTo = Math.min(
-        everyPartitionUpTo,
-        this.reported.get(String(source)) ?? Number.NEGATIVE_INFINITY,
-      );
-    }
-    const complete = [...this.pending.entries()]
-      .map(([step, candidates]) => ({ step: Number(step), candidates }))
-      .filter(({ step }) => step <= everyPartitionUpTo)
-      .sort((a, b) => a.step - b.step);
-    for (const { step, candidates } of complete) {
-      this.emitTop(step, topSurges(Object.values(candidates).flat()), out);
-      this.pending.delete(String(step));
-    }
+    const complete = this.steps.add(
+      message.step,
+      message.source_partition,
+      message.source_partitions,
+      message.candidates,
+    );
+    for (const { step, candidates } of complete) this.emitTop(step, topSurges(candidates.flat()), out);
     return ACCEPTED;
   }
 
@@ -343,7 +326,11 @@ class SurgeMerger implements PartitionProcessor<SurgeCandidates> {
   }
 }
 
-export function createTrafficTopology(registry: Registry, settings: TrafficSettings): Topology {
+export function createTrafficTopology(
+  registry: Registry,
+  settings: TrafficSettings,
+  eventTimes: EventTimeRange = DEFAULT_EVENT_TIME_RANGE,
+): Topology {
   const registers = [registry];
   const metrics: TrafficMetrics = {
     surgeRatio: new Gauge({
@@ -382,7 +369,7 @@ export function createTrafficTopology(registry: Registry, settings: TrafficSetti
         topic: TRAFFIC_PAGEVIEWS_TOPIC,
         partitions: 3,
         stateful: true,
-        decode: (record) => parsePageView(record.value),
+        decode: (record) => parsePageView(record.value, eventTimes),
         eventTime: (view) => Date.parse(view.event_time),
         processor: (task) => new PageViewCounter(task, settings),
       }),

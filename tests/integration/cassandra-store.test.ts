@@ -192,3 +192,42 @@ test('a table the keyspace does not have fails the upsert with its name', async 
     `no table ${keyspace}.no_such_table`,
   );
 });
+
+test('rows Cassandra refuses for what they hold come back with its reason; the rest of the call is written', async () => {
+  const hour = new Date('2026-03-02T10:00:00Z');
+  const activity = (droneId: string): Row => ({
+    table: 'drone_activity_by_hour',
+    values: { hour, drone_id: droneId, reports: 1 },
+  });
+  const tooLong = 'd'.repeat(70_000);
+  // One partition (a batch with a refused row in it) and one row alone with a refused partition key.
+  const refused = await store.upsert([
+    activity('d-1'),
+    activity(tooLong),
+    activity('d-2'),
+    { table: 'reports', values: { report_id: tooLong, drone_id: 'd-1' } },
+  ]);
+  expect(
+    refused.map(({ row }) => [
+      row.table,
+      String(row.values[row.table === 'reports' ? 'report_id' : 'drone_id']).length,
+    ]),
+  ).toEqual([
+    ['drone_activity_by_hour', 70_000],
+    ['reports', 70_000],
+  ]);
+  expect(refused.every(({ reason }) => /length|65535/i.test(reason))).toBe(true);
+  const written = await store.client.execute(
+    `SELECT drone_id FROM ${keyspace}.drone_activity_by_hour WHERE hour = ?`,
+    [hour],
+    { prepare: true },
+  );
+  expect(written.rows.map((row) => row['drone_id'] as string)).toEqual(['d-1', 'd-2']);
+  await expect(store.upsertEvery([activity(tooLong)])).rejects.toThrow(/Cassandra refused 1 row/);
+});
+
+test('a column the table lacks fails the upsert (the schema is at fault, not the row)', async () => {
+  await expect(
+    store.upsert([{ table: 'top_low_persons', values: { board: 'b', rank: 1, no_such_column: 1 } }]),
+  ).rejects.toThrow(`table ${keyspace}.top_low_persons has no column no_such_column`);
+});

@@ -50,6 +50,10 @@ test('every command the compose file runs exists: entry points in the image, npm
     'batch/cli.ts',
     'generators/cli.ts',
     'generators/cli.ts',
+    'generators/cli.ts',
+    'generators/cli.ts',
+    'generators/cli.ts',
+    'generators/cli.ts',
     'notifier/main.ts',
     'processor/main.ts',
   ]);
@@ -69,7 +73,7 @@ test('every command the compose file runs exists: entry points in the image, npm
   expect(npmRuns.length).toBeGreaterThan(0);
   for (const script of npmRuns) expect(scripts[script], `npm run ${script}`).toBeDefined();
   const flags = [...compose.matchAll(/'(--[\w-]+)'/g)].map((match) => match[1]!);
-  const help = ['drones', 'traffic']
+  const help = ['drones', 'traffic', 'ticks', 'posts', 'flights', 'community']
     .map(
       (stream) =>
         spawnSync(process.execPath, ['--import', 'tsx', 'generators/cli.ts', stream, '--help'], {
@@ -89,13 +93,17 @@ test('every long-running service has a healthcheck and is restarted unless stopp
   expect([...services.keys()].sort()).toEqual([
     'batch',
     'cassandra',
+    'community',
     'drones',
+    'flights',
     'grafana',
     'kafka',
     'notifier',
     'plugin-build',
+    'posts',
     'processor',
     'prometheus',
+    'ticks',
     'traffic',
   ]);
   // plugin-build runs once, writes dist/ and exits: Grafana waits for it to complete instead.
@@ -104,4 +112,16 @@ test('every long-running service has a healthcheck and is restarted unless stopp
     expect(block, `${name}: healthcheck`).toMatch(/^ {4}healthcheck:$/m);
     expect(block, `${name}: restart policy`).toMatch(/^ {4}restart: unless-stopped$/m);
   }
+});
+
+test('the images run a supported Node LTS line, and Prometheus has no lifecycle API (no /-/quit)', () => {
+  const compose = fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
+  const dockerfile = fs.readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
+  const nodeImages = [...`${dockerfile}\n${compose}`.matchAll(/\bnode:(\d+)[\w.-]*/g)].map((match) =>
+    Number(match[1]),
+  );
+  expect(nodeImages.length).toBeGreaterThanOrEqual(2);
+  // Node 20 left LTS in April 2026; 22 and 24 are the LTS lines today.
+  for (const major of nodeImages) expect([22, 24]).toContain(major);
+  expect(compose).not.toContain('enable-lifecycle');
 });

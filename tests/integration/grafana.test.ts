@@ -11,7 +11,7 @@ import { surgePlan } from '../../generators/traffic/pageviews.ts';
 import { ALERT_RATE_THRESHOLD_PER_MINUTE, alertRules, alertingProvisioning } from '../../grafana/alerts.ts';
 import { TRAFFIC_DASHBOARD_UID } from '../../grafana/dashboards/traffic.ts';
 import { dashboards, provisioningFiles } from '../../grafana/generate.ts';
-import { LEADERBOARD_PANEL, type ApiTarget, type Target } from '../../grafana/model.ts';
+import { LEADERBOARD_PANEL, type ApiTarget } from '../../grafana/model.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
 import { SURGE } from '../../schemas/traffic.ts';
 import { projectRoot } from '../../services/config.ts';
@@ -28,8 +28,17 @@ import {
   testProducer,
   workDir,
 } from './harmony.ts';
+import {
+  dashboardTargets,
+  rulesOf,
+  substitutePromQL,
+  thisRun as thisRunOf,
+  ZERO_FALLBACK,
+  scrapeThisRun,
+  killPrograms,
+} from './grafana-live.ts';
 import { registerProgram } from './programs.ts';
-import { fileSdDirectory, kafkaBrokers, prometheusUrl, promQuery, uniqueName } from './services.ts';
+import { kafkaBrokers, prometheusUrl, promQuery } from './services.ts';
 
 const CORE_PANELS = new Set([
   'timeseries',
@@ -46,6 +55,7 @@ const CORE_PANELS = new Set([
   'text',
   'logs',
   'histogram',
+  'candlestick',
 ]);
 /** Every program this file starts serves its metrics (and the batch service its API) on one of these. */
 const PORTS = { processor: 19800, batch: 19801, notifier: 19802, trafficProcessor: 19803 };
@@ -106,29 +116,11 @@ const trafficProcessorEnded = () =>
     ? undefined
     : `the traffic processor ended (exit code ${trafficProcessor?.exitCode}, signal ${trafficProcessor?.signalCode})`;
 
-const allTargets = () =>
-  dashboards.flatMap((board) => [
-    ...board.panels.flatMap((panel) =>
-      panel.targets.map((target) => ({ board: board.uid, where: `${board.uid}/${panel.title}`, target })),
-    ),
-    ...board.templating.list.map((variable) => ({
-      board: board.uid,
-      where: `${board.uid}/$${variable.name}`,
-      target: variable.query as Target,
-    })),
-  ]);
-
-/**
- * A PromQL expression narrowed to the series of this run's targets (file_sd gives each a `run`
- * label): every metric selector gets `run="<prefix>"`. Other runs' series, an earlier run's still
- * in a range window or another checkout's, cannot then make an empty answer look full.
- */
-const thisRun = (expr: string) =>
-  expr.replace(
-    /\b((?:processor|harmony|notifier|batch|traffic|process|nodejs)_[a-z0-9_]+|up(?![a-z0-9_]))(\{)?/g,
-    (_, metric: string, brace: string | undefined) =>
-      brace === undefined ? `${metric}{run="${prefix}"}` : `${metric}{run="${prefix}",`,
-  );
+/** The dashboards and rules this file proves live; each other stream's live test proves its own. */
+const BOARDS = ['harmony-overview', 'pipeline-health', 'stored-data', TRAFFIC_DASHBOARD_UID];
+const RULES = rulesOf(['harmony', 'traffic', 'pipeline', 'batch']);
+const allTargets = () => dashboardTargets(BOARDS);
+const thisRun = (expr: string) => thisRunOf(expr, prefix);
 
 test('the committed provisioning JSON is exactly what grafana/ generates (npm run dashboards)', () => {
   for (const [file, content] of provisioningFiles()) {
@@ -350,13 +342,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => webhook!.listen(0, '127.0.0.1', resolve));
   const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/api/webhooks/1/token`;
-  targetFile = path.join(await fileSdDirectory(), `${uniqueName('grafana')}.json`);
-  fs.writeFileSync(
-    targetFile,
-    JSON.stringify(
-      SCRAPED.map(({ job, port }) => ({ targets: [`127.0.0.1:${port}`], labels: { job, run: prefix } })),
-    ),
-  );
+  targetFile = await scrapeThisRun(prefix, SCRAPED, 'grafana');
   startTraffic();
   startProcessor(prefix, keyspace, PORTS.processor, 500, { PROCESSOR_PIPELINES: 'harmony' });
   trafficProcessor = startProgram(
@@ -398,13 +384,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stoppingGenerators = true;
-  await Promise.all(
-    [...generators].map((child) => {
-      const exited = new Promise((resolve) => child.once('close', resolve));
-      child.kill('SIGKILL');
-      return exited;
-    }),
-  );
+  await killPrograms(generators);
   await surgeSeen;
   if (targetFile) fs.rmSync(targetFile, { force: true });
   webhook?.closeAllConnections();
@@ -534,17 +514,6 @@ test('traffic surge rule: firing once a business the generator made surge has be
   }
 }, 300_000);
 
-const substitutePromQL = (expr: string) =>
-  expr
-    .replaceAll('$__rate_interval', '1m')
-    .replaceAll('$__interval', '15s')
-    .replaceAll('$__range', '5m')
-    // A multi-value variable on All, as Grafana expands it: its allValue.
-    .replaceAll('$pipeline', '.*');
-
-/** Expressions that answer 0 by design when nothing went wrong (late views, dead letters). */
-const ZERO_FALLBACK = /\bor (on\(\) )?vector\(0\)$/;
-
 test('every PromQL expression of every dashboard and alert rule runs on the live Prometheus and returns series', async () => {
   expect(sent.length).toBeGreaterThan(0);
   // The batch gauges and the notifier's posts follow the processor by a few seconds.
@@ -588,7 +557,7 @@ test('every PromQL expression of every dashboard and alert rule runs on the live
         where,
         expr: substitutePromQL((target as { expr: string }).expr),
       })),
-    ...alertRules.map((rule) => ({ board: undefined, where: `alert rule ${rule.uid}`, expr: rule.expr })),
+    ...RULES.map((rule) => ({ board: undefined, where: `alert rule ${rule.uid}`, expr: rule.expr })),
   ];
   expect(expressions.length).toBeGreaterThan(35);
   expect(expressions.filter(({ board }) => board === TRAFFIC_DASHBOARD_UID).length).toBeGreaterThanOrEqual(9);

@@ -183,9 +183,11 @@ test('scheduled: jobs run on the schedule, results served as gauges and through 
   const sample = (name: string, labels?: Record<string, string>) => sampleValue(metrics, name, labels);
   const top = expectedTop10(sent);
   for (const leader of top) {
-    const labels = { rank: String(leader.rank), person_id: leader.person_id, name: leader.name };
+    const labels = { rank: String(leader.rank), person_id: leader.person_id };
     expect(sample('harmony_top_low_person_low_scores', labels)).toBe(leader.low_count);
     expect(sample('harmony_top_low_person_average_score', labels)).toBeCloseTo(leader.avg_score, 9);
+    // No personal data in metrics: a label would keep the name in Prometheus' storage.
+    expect(metrics).not.toContain(leader.name);
   }
   expect(metrics.match(/^harmony_top_low_person_low_scores\{/gm)).toHaveLength(10);
   const lastMinute = expectedMinutes(sent).at(-1)!;
@@ -196,7 +198,7 @@ test('scheduled: jobs run on the schedule, results served as gauges and through 
     lastMinute.avg_low_persons_per_report,
     9,
   );
-  for (const job of ['top_low_persons', 'report_stats']) {
+  for (const job of ['top_low_persons', 'drone_activity', 'report_stats']) {
     expect(sample('batch_job_last_success_timestamp_seconds', { name: job })).toBeGreaterThan(startedAt);
     expect(sample('batch_job_duration_seconds_count', { name: job })).toBeGreaterThanOrEqual(2);
     expect(sample('batch_job_runs_total', { name: job, outcome: 'failure' }) ?? 0).toBe(0);
@@ -215,9 +217,20 @@ test('scheduled: jobs run on the schedule, results served as gauges and through 
   expect((reports.body as { report_id: string }[])[0]!.report_id).toBe(newest.report_id);
   expect(reports.body).toHaveLength(50);
   const drone = sent[0]!.drone_id;
-  const ofDrone = (await api(`/reports?${range}&limit=500&drone=${drone}`)).body as { drone_id: string }[];
-  expect(ofDrone).toHaveLength(sent.filter((report) => report.drone_id === drone).length);
+  const ofDrone = (await api(`/reports?${range}&limit=500&drone=${drone}`)).body as {
+    drone_id: string;
+    report_id: string;
+  }[];
+  const droneReports = sent
+    .filter((report) => report.drone_id === drone)
+    .sort((a, b) => Date.parse(b.event_time) - Date.parse(a.event_time));
+  expect(ofDrone.map((report) => report.report_id)).toEqual(droneReports.map((report) => report.report_id));
   expect(new Set(ofDrone.map((report) => report.drone_id))).toEqual(new Set([drone]));
+  const firstTwo = (await api(`/reports?${range}&limit=2&drone=${drone}`)).body as { report_id: string }[];
+  expect(firstTwo.map((report) => report.report_id)).toEqual(
+    droneReports.slice(0, 2).map((r) => r.report_id),
+  );
+  expect((await api(`/reports?${range}&drone=no-such-drone`)).body).toEqual([]);
   const person = top[0]!;
   const scores = await api(`/persons/${person.person_id}/scores?${range}`);
   expect((scores.body as unknown[]).length).toBe(
@@ -234,8 +247,23 @@ test('scheduled: jobs run on the schedule, results served as gauges and through 
     drone_id: string;
     reports: number;
     alerts: number;
+    last_seen: string;
+    lat: number;
+    lon: number;
   }[];
   expect(drones).toHaveLength(new Set(sent.map((report) => report.drone_id)).size);
+  for (const drone of drones) {
+    const latest = sent
+      .filter((report) => report.drone_id === drone.drone_id)
+      .reduce((last, report) =>
+        Date.parse(report.event_time) >= Date.parse(last.event_time) ? report : last,
+      );
+    expect(drone, drone.drone_id).toMatchObject({
+      last_seen: new Date(latest.event_time).toISOString(),
+      lat: latest.lat,
+      lon: latest.lon,
+    });
+  }
   expect(drones.reduce((sum, drone) => sum + drone.reports, 0)).toBe(sent.length);
   expect(drones.reduce((sum, drone) => sum + drone.alerts, 0)).toBe(
     sent.filter((report) => report.persons.some((seen) => seen.harmony_score < 2)).length,

@@ -194,6 +194,46 @@ test('killed with SIGKILL while posting, twice: every alert posted, at most the 
   await discord.close();
 });
 
+test('a 429 asking for an hour: the wait is logged once, shown in the metrics, and capped', async () => {
+  const anHour = JSON.stringify({ message: 'You are being rate limited.', retry_after: 3600, global: true });
+  // Discord asks for an hour twice, then takes posts again.
+  const discord = await webhookServer((index) =>
+    index < 2 ? { status: 429, body: anHour } : { status: 204 },
+  );
+  const notifier = startNotifier(
+    { DISCORD_WEBHOOK_URL: discord.url, NOTIFIER_RATE_LIMIT_MAX_WAIT_SECONDS: '4' },
+    uniqueName('notifier'),
+    19521,
+    'long-429.log',
+  );
+  const waiting = await waitFor(
+    () => metricsText(19521),
+    (text) => sampleValue(text, 'notifier_rate_limit_wait_seconds') === 4,
+    60_000,
+  );
+  expect(sampleValue(waiting, 'notifier_retrying')).toBe(1);
+  const posted = await everyAlertPosted(discord.posts);
+  expect(new Set(posted).size).toBe(distressed.length);
+  // Two capped waits of 4 s, not an hour: the third request came about 8 s after the first.
+  const [first, , third] = discord.posts;
+  expect(third!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(8000);
+  expect(third!.receivedAt - first!.receivedAt).toBeLessThan(60_000);
+  const warnings = programLog('long-429.log')
+    .split('\n')
+    .filter((line) => line.includes('rate limited by discord'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string; requestedMs: number });
+  expect(warnings.filter((line) => line.level === 40)).toHaveLength(1);
+  expect(warnings[0]!.requestedMs).toBe(3_600_000);
+  expect(warnings[0]!.msg).toMatch(
+    /waiting 4 s \(it asked 3600 s; NOTIFIER_RATE_LIMIT_MAX_WAIT_SECONDS caps a wait\)/,
+  );
+  const after = await metricsText(19521);
+  expect(sampleValue(after, 'notifier_retrying')).toBe(0);
+  expect(sampleValue(after, 'notifier_rate_limit_wait_seconds')).toBe(0);
+  expect(await stopGracefully(notifier)).toBe(0);
+  await discord.close();
+}, 180_000);
+
 test('without DISCORD_WEBHOOK_URL: says so once and logs every alert', async () => {
   const notifier = startNotifier({ DISCORD_WEBHOOK_URL: '' }, uniqueName('notifier'), 19520, 'no-url.log');
   await waitFor(

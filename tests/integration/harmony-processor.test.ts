@@ -9,12 +9,21 @@ import {
   isolatedRun,
   metricsText,
   startProcessor,
+  startProgram,
   stopGracefully,
   storedReportIds,
   waitFor,
   testProducer,
 } from './harmony.ts';
 import { runServices } from './services.ts';
+
+const readiness = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+const becomesReady = (port: number) =>
+  waitFor(
+    () => readiness(port),
+    (status) => status === 200,
+    60_000,
+  );
 
 async function expectExactlyTheSentFacts(prefix: string, keyspace: string, sent: DroneReport[]) {
   const ids = await waitFor(
@@ -194,19 +203,41 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
   const { prefix, keyspace } = isolatedRun();
   const before = generateReports(`${prefix}drone.reports`, 500, 21);
   const processor = startProcessor(prefix, keyspace, 19504);
+  const batch = startProgram(
+    'batch/cli.ts',
+    { CASSANDRA_KEYSPACE: keyspace, BATCH_SCHEDULE: '*/2 * * * * *', BATCH_HTTP_PORT: '19506' },
+    'batch-outage.log',
+  );
   await waitFor(
     () => storedReportIds(keyspace),
     (stored) => stored.length === before.length,
     120_000,
   );
+  for (const port of [19504, 19506]) expect(await becomesReady(port), `port ${port}`).toBe(200);
+  const failedRuns = async () =>
+    sampleValue(await metricsText(19506), 'batch_job_runs_total', {
+      name: 'report_stats',
+      outcome: 'failure',
+    }) ?? 0;
+  const failedBefore = await failedRuns();
 
   const down = runServices('down', 'cassandra');
-  expect(down.output, 'the services script must own Cassandra for this test').toMatch(/cassandra: stopped/);
-  const during = generateReports(`${prefix}drone.reports`, 500, 22);
-  await new Promise((resolve) => setTimeout(resolve, 30_000));
-  const paused = await metricsText(19504);
-  expect(paused).toMatch(/processor_paused\{pipeline="harmony"\} 1\n/);
-  expect(runServices('up', 'cassandra').status).toBe(0);
+  let during: DroneReport[];
+  try {
+    expect(down.output, 'the services script must own Cassandra for this test').toMatch(/cassandra: stopped/);
+    during = generateReports(`${prefix}drone.reports`, 500, 22);
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+    const paused = await metricsText(19504);
+    expect(paused).toMatch(/processor_paused\{pipeline="harmony"\} 1\n/);
+    // Health tells the truth: neither program can do its job without Cassandra, and says so,
+    // and every job due meanwhile is counted as failed (not only the first of a run).
+    expect(await readiness(19504)).toBe(503);
+    expect(await readiness(19506)).toBe(503);
+    expect(await failedRuns()).toBeGreaterThan(failedBefore);
+  } finally {
+    // Whatever failed above, the services go back up for the tests after this one.
+    expect(runServices('up', 'cassandra').status).toBe(0);
+  }
   // The test's own driver reconnects on its own schedule, like the processor's.
   await waitFor(
     () => cassandraClient.execute('SELECT release_version FROM system.local').then(() => true),
@@ -219,6 +250,8 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
   const resumed = await metricsText(19504);
   expect(resumed).toMatch(/processor_paused\{pipeline="harmony"\} 0\n/);
   expect(resumed).toMatch(/processor_write_errors_total\{pipeline="harmony",sink="cassandra"\} [1-9]/);
+  for (const port of [19504, 19506]) expect(await becomesReady(port), `port ${port}`).toBe(200);
+  expect(await stopGracefully(batch)).toBe(0);
   processor.kill('SIGTERM');
   await new Promise((resolve) => processor.once('exit', resolve));
 }, 400_000);

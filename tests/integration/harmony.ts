@@ -41,17 +41,57 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(
+    [...running].map((child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+  // Housekeeping, not a check: a failure to tidy up is said, and fails no test.
+  await removeRunData().catch((error: unknown) =>
+    console.warn(`could not remove this file's test data: ${error}`),
+  );
   await cassandraClient.shutdown();
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
 let runCounter = 0;
+const runs: { prefix: string; keyspace: string }[] = [];
+
 /** Topics under a fresh prefix and a fresh keyspace: no test sees another's data. */
 export function isolatedRun() {
   const prefix = `${uniqueName('t')}.`;
   runCounter += 1;
-  return { prefix, keyspace: `${prefix.slice(0, -1).replace(/\./g, '_')}_${runCounter}` };
+  const run = { prefix, keyspace: `${prefix.slice(0, -1).replace(/\./g, '_')}_${runCounter}` };
+  runs.push(run);
+  return run;
+}
+
+/**
+ * Drops the keyspaces (a run's own and those named after it, `<keyspace>_traffic` say) and
+ * deletes the topics of this file's runs once its programs have exited, so that a developer's
+ * services do not gather a few hundred tables and topics a run.
+ */
+async function removeRunData(): Promise<void> {
+  if (runs.length === 0) return;
+  const ours = (name: string, own: string) => name === own || name.startsWith(`${own}_`);
+  const keyspaces = await cassandraClient.execute('SELECT keyspace_name FROM system_schema.keyspaces');
+  for (const { keyspace_name: name } of keyspaces.rows as unknown as { keyspace_name: string }[]) {
+    if (runs.some(({ keyspace }) => ours(name, keyspace))) {
+      await cassandraClient.execute(`DROP KEYSPACE IF EXISTS ${name}`);
+    }
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) =>
+      runs.some(({ prefix }) => topic.startsWith(prefix)),
+    );
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**

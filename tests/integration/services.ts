@@ -9,12 +9,21 @@ export const prometheusUrl = `http://${servicesConfig.host}:${servicesConfig.pro
 
 /** Runs the project's services script, as a user would. */
 export function runServices(...args: string[]): { status: number | null; output: string } {
+  return runServicesWith({}, ...args);
+}
+
+/** The services script with settings of its own: a private broker on other ports, say. */
+export function runServicesWith(
+  env: Record<string, string>,
+  ...args: string[]
+): { status: number | null; output: string } {
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', path.join(projectRoot, 'services/cli.ts'), ...args],
     {
       cwd: projectRoot,
       encoding: 'utf8',
+      env: { ...process.env, ...env },
     },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
@@ -45,4 +54,13 @@ export async function promQuery(expr: string): Promise<{ status: string; error?:
     ...(body.error !== undefined && { error: body.error }),
     values: (body.data?.result ?? []).map((series) => Number(series.value[1])),
   };
+}
+
+/** An instant PromQL query's series with their labels (an error or no data: none). */
+export async function promSeries(expr: string): Promise<{ labels: Record<string, string>; value: number }[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await response.json()) as {
+    data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  return (body.data?.result ?? []).map((entry) => ({ labels: entry.metric, value: Number(entry.value[1]) }));
 }

@@ -12,7 +12,8 @@ import {
   testProducer,
   waitFor,
 } from './harmony.ts';
-import { caughtUp, generateTraffic, storedMinuteViews, storedTop, type GeneratedTraffic } from './traffic.ts';
+import { caughtUp } from './groups.ts';
+import { generateTraffic, storedMinuteViews, storedTop, type GeneratedTraffic } from './traffic.ts';
 import { sampleValue } from '../../common/exposition.ts';
 
 const GRACE_SECONDS = 10;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { projectRoot } from '../../services/config.ts';
 import { MINUTE_MS } from '../../common/time.ts';
 import type { PageView, SurgeEntry } from '../../schemas/traffic.ts';
-import { cassandraClient, kafka, workDir } from './harmony.ts';
+import { cassandraClient, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 import type { View } from '../support/traffic-reference.ts';
 
@@ -59,28 +59,6 @@ export function generateTraffic(
     .map((line) => JSON.parse(line) as PageView)
     .map((view) => ({ business_id: view.business_id, time: Date.parse(view.event_time) }));
   return { views, start, end: views.reduce((latest, view) => Math.max(latest, view.time), 0) };
-}
-
-/** Whether a consumer group has committed every partition of the topics up to its end. */
-export async function caughtUp(groupId: string, topics: string[]): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) {
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
-      ]);
-      for (const { partition, high } of ends) {
-        const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
-        // A transaction's commit marker takes the offset after its last record.
-        if (BigInt(high) - BigInt(offset) > 1n) return false;
-      }
-    }
-    return true;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** Every stored minute row, keyed `<business>|<minute ms>` as the reference keys them. */

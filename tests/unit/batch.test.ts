@@ -4,7 +4,9 @@ import { parseRange } from '../../batch/options.ts';
 import {
   bucketStatistics,
   countLowScores,
+  droneHours,
   hoursCovering,
+  mergeDroneHours,
   latestCompleteBucket,
   rankLowScorers,
   rankingCandidates,
@@ -140,5 +142,57 @@ describe('batch options and settings', () => {
     expect(() => loadBatchConfig({ CASSANDRA_KEYSPACE_TRAFFIC: 'Traffic-1' })).toThrow(
       /^invalid CASSANDRA_KEYSPACE_TRAFFIC: a lowercase CQL identifier/,
     );
+  });
+});
+
+describe('drone activity per hour', () => {
+  const hour = at('2026-01-01T10:00:00Z');
+  const report = (drone_id: string, minute: number, low_count: number) => ({
+    drone_id,
+    event_time: at(`2026-01-01T10:${String(minute).padStart(2, '0')}:00Z`),
+    lat: minute,
+    lon: -minute,
+    low_count,
+  });
+
+  test('an hour: reports and alerts counted per drone, the latest position kept whatever the order', () => {
+    expect(droneHours(hour, [report('d-2', 30, 0), report('d-1', 50, 2), report('d-1', 10, 0)])).toEqual([
+      {
+        hour,
+        drone_id: 'd-1',
+        reports: 2,
+        alerts: 1,
+        last_seen: at('2026-01-01T10:50:00Z'),
+        lat: 50,
+        lon: -50,
+      },
+      {
+        hour,
+        drone_id: 'd-2',
+        reports: 1,
+        alerts: 0,
+        last_seen: at('2026-01-01T10:30:00Z'),
+        lat: 30,
+        lon: -30,
+      },
+    ]);
+  });
+
+  test('hours merged: sums, and the position of the latest hour', () => {
+    const early = droneHours(hour, [report('d-1', 59, 1)]);
+    const late = droneHours(at('2026-01-01T11:00:00Z'), [
+      { ...report('d-1', 0, 0), event_time: at('2026-01-01T11:05:00Z') },
+    ]);
+    expect(mergeDroneHours([...late, ...early])).toEqual([
+      {
+        hour: at('2026-01-01T11:00:00Z'),
+        drone_id: 'd-1',
+        reports: 2,
+        alerts: 1,
+        last_seen: at('2026-01-01T11:05:00Z'),
+        lat: 0,
+        lon: -0,
+      },
+    ]);
   });
 });

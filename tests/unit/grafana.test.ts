@@ -69,6 +69,7 @@ describe('the leaderboard panel plugin', () => {
     expect(leaderboards.map((panel) => panel.title)).toEqual([
       'Top 10 low-harmony persons',
       'Top 10 by surge',
+      'Top 10 hashtags, last 5 minutes',
     ]);
     for (const panel of leaderboards) {
       const columns = apiTargets(panel).flatMap((target) => target.columns.map((column) => column.text));

@@ -73,11 +73,12 @@ test('an alert names the distressed persons, the others in contact and the key w
   expect(toAlert(calm)).toBeNull();
 });
 
-test('a report is stored as a report row, an hourly fact, one score row per person and one low-score row', () => {
+test('a report is stored as a report row, an hourly fact, a per-drone fact, one score row per person and one low-score row', () => {
   const rows = harmonyRows(report);
   expect(rows.map((row) => row.table)).toEqual([
     'reports',
     'reports_by_hour',
+    'reports_by_drone',
     'person_scores',
     'person_scores',
     'low_scores_by_hour',

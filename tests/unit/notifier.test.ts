@@ -60,18 +60,28 @@ describe('fitLines', () => {
 });
 
 describe('judgeResponse', () => {
+  const MAX_WAIT_MS = 60_000;
   test('2xx is done; 429 waits as Discord says; 400 is refused for good; the rest retries', () => {
-    expect(judgeResponse(204, '', null)).toEqual({ action: 'done' });
-    expect(judgeResponse(429, '{"retry_after": 1.5, "global": false}', '2')).toEqual({
+    expect(judgeResponse(204, '', null, MAX_WAIT_MS)).toEqual({ action: 'done' });
+    expect(judgeResponse(429, '{"retry_after": 1.5, "global": false}', '2', MAX_WAIT_MS)).toEqual({
       action: 'wait',
       ms: 1500,
+      requestedMs: 1500,
     });
-    expect(judgeResponse(400, '{"embeds": ["0"]}', null)).toMatchObject({ action: 'reject' });
-    expect(judgeResponse(404, 'Unknown Webhook', null)).toMatchObject({
+    expect(judgeResponse(400, '{"embeds": ["0"]}', null, MAX_WAIT_MS)).toMatchObject({ action: 'reject' });
+    expect(judgeResponse(404, 'Unknown Webhook', null, MAX_WAIT_MS)).toMatchObject({
       action: 'retry',
       reason: 'discord answered 404: Unknown Webhook',
     });
-    expect(judgeResponse(503, '', null)).toMatchObject({ action: 'retry' });
+    expect(judgeResponse(503, '', null, MAX_WAIT_MS)).toMatchObject({ action: 'retry' });
+  });
+
+  test('a 429 asking for an hour waits at most the cap', () => {
+    expect(judgeResponse(429, '{"retry_after": 3600}', null, MAX_WAIT_MS)).toEqual({
+      action: 'wait',
+      ms: MAX_WAIT_MS,
+      requestedMs: 3_600_000,
+    });
   });
 
   test('retry_after falls back to the header, then to one second', () => {

@@ -1,15 +1,19 @@
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { projectRoot } from '../../services/config.ts';
 import { describe, expect, test } from 'vitest';
 import { schemaStatements, upsertStatement } from '../../common/cassandra.ts';
 import { loadProcessorConfig, parsePipelines } from '../../processor/config.ts';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
-import { DEAD_LETTER_PAYLOAD_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
+import { DEAD_LETTER_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
 import { isFenced, produceRequests } from '../../processor/runtime/producers.ts';
 import { continuesFrom } from '../../processor/runtime/run-topology.ts';
 import { TopologyTestDriver } from '../../processor/dsl/driver.ts';
 import { ACCEPTED, source, type Topology } from '../../processor/dsl/topology.ts';
+import { TaskState } from '../../processor/dsl/store.ts';
+import { StepGather, UpstreamWatermark } from '../../processor/dsl/windows.ts';
 import { ok } from '../../common/result.ts';
+import { TOPOLOGIES } from '../../processor/streams/index.ts';
 
 const record = (offset: number, value: string | null): SourceRecord => ({
   topic: 'readings',
@@ -19,14 +23,47 @@ const record = (offset: number, value: string | null): SourceRecord => ({
   value: value === null ? null : Buffer.from(value),
 });
 
-test('a dead letter cuts a huge payload so that it always fits in a Kafka message', () => {
-  const huge = Buffer.alloc(DEAD_LETTER_PAYLOAD_MAX_BYTES + 10, 'x');
-  const letter = JSON.parse(
-    deadLetter('dlq', { record: { ...record(1, null), value: huge }, reason: 'oversized message' }).value!,
-  );
-  expect(letter.payload).toHaveLength(DEAD_LETTER_PAYLOAD_MAX_BYTES);
-  expect(letter.payload_truncated).toBe(true);
-  expect(letter.payload_bytes).toBe(DEAD_LETTER_PAYLOAD_MAX_BYTES + 10);
+describe('dead letters always fit in a Kafka message, whatever the original', () => {
+  const letterOf = (value: Buffer, key: string | null = 'k') => {
+    const output = deadLetter('dlq', { record: { ...record(1, null), key, value }, reason: 'bad' });
+    expect(Buffer.byteLength(output.value!)).toBeLessThanOrEqual(DEAD_LETTER_MAX_BYTES);
+    return { output, letter: JSON.parse(output.value!) };
+  };
+
+  test('a huge text payload is cut, with its size and hash kept', () => {
+    const huge = Buffer.alloc(300_000, 'x');
+    const { letter } = letterOf(huge);
+    expect(letter.payload.length).toBeGreaterThan(DEAD_LETTER_MAX_BYTES - 1000);
+    expect(huge.toString().startsWith(letter.payload)).toBe(true);
+    expect(letter).toMatchObject({
+      payload_encoding: 'utf8',
+      payload_truncated: true,
+      payload_bytes: 300_000,
+      payload_sha256: createHash('sha256').update(huge).digest('hex'),
+    });
+  });
+
+  test('control bytes, which JSON escapes six-fold, still fit', () => {
+    const { letter } = letterOf(Buffer.alloc(200_000, 1));
+    expect(letter.payload_truncated).toBe(true);
+    expect(letter.payload).toBe(String.fromCharCode(1).repeat(letter.payload.length));
+  });
+
+  test('bytes that are not UTF-8 are kept exactly, as base64', () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x41, 0xc3]);
+    const { letter } = letterOf(bytes);
+    expect(letter).toMatchObject({ payload_encoding: 'base64', payload_truncated: false });
+    expect(Buffer.from(letter.payload, 'base64')).toEqual(bytes);
+    expect(letterOf(Buffer.alloc(100_000, 0xff)).letter.payload_truncated).toBe(true);
+  });
+
+  test('a small payload is whole, and a huge key is cut in the letter and its origin', () => {
+    const { output, letter } = letterOf(Buffer.from('not json'), 'k'.repeat(10_000));
+    expect(letter).toMatchObject({ payload: 'not json', payload_truncated: false, payload_bytes: 8 });
+    expect(output.key!.length).toBeLessThan(300);
+    expect(letter.origin).toMatchObject({ topic: 'readings', partition: 2, offset: '1', key: output.key });
+    expect(output.origin).toMatchObject({ topic: 'readings', partition: 2, offset: '1' });
+  });
 });
 
 describe('Cassandra statements', () => {
@@ -148,6 +185,45 @@ test('a step that throws on a record dead-letters that record and goes on with t
   });
 });
 
+test('an event the state refuses is a dead letter with its reason, and counts as rejected, not late', () => {
+  const topology: Topology = {
+    name: 'ledger',
+    schema: { file: 'none.cql', keyspace: 'none' },
+    outputs: [],
+    sources: [
+      source<number>({
+        topic: 'withdrawals',
+        partitions: 1,
+        stateful: true,
+        decode: (record) => ok(Number(record.value?.toString())),
+        eventTime: () => 0,
+        processor: (task) => {
+          const balance = task.store<number>('balance');
+          return {
+            process(amount) {
+              const left = (balance.get('account') ?? 10) - amount;
+              if (left < 0) return { accepted: false, invalid: `overdrawn by ${-left}` };
+              balance.put('account', left);
+              return ACCEPTED;
+            },
+          };
+        },
+      }),
+    ],
+  };
+  const driver = new TopologyTestDriver(topology);
+  driver.pipe('withdrawals', [{ key: null, value: '6' }]);
+  driver.restart();
+  driver.pipe('withdrawals', [
+    { key: null, value: '6' },
+    { key: null, value: '4' },
+  ]);
+  expect(driver.output('withdrawals.dlq').map((letter) => JSON.parse(letter.value!))).toEqual([
+    expect.objectContaining({ reason: 'overdrawn by 2', origin: expect.objectContaining({ offset: '1' }) }),
+  ]);
+  expect(driver.output('withdrawals.late')).toEqual([]);
+});
+
 test('the processor CLI: help exits 0; a wrong option or pipeline is one line and exit 2', () => {
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'processor/main.ts', ...args], {
@@ -160,7 +236,9 @@ test('the processor CLI: help exits 0; a wrong option or pipeline is one line an
   expect(help.stdout).toContain('--pipelines <names>');
   const unknown = run('--pipelines', 'weather');
   expect(unknown.status).toBe(2);
-  expect(unknown.stderr.trim()).toBe("processor: unknown pipeline 'weather': choose from harmony, traffic");
+  expect(unknown.stderr.trim()).toBe(
+    `processor: unknown pipeline 'weather': choose from ${Object.keys(TOPOLOGIES).join(', ')}`,
+  );
   const bogus = run('--bogus');
   expect(bogus.status).toBe(2);
   expect(bogus.stderr.trim().split('\n')).toHaveLength(1);
@@ -183,4 +261,122 @@ test('a fenced producer is told apart from failures a retry can mend, also when 
   expect(isFenced(protocolError('CONCURRENT_TRANSACTIONS'))).toBe(false);
   expect(isFenced(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))).toBe(false);
   expect(isFenced('INVALID_PRODUCER_EPOCH')).toBe(false);
+});
+
+test('a repartition stage gets a keyed record in the partition Kafka gives its key, every record of a key in one', () => {
+  const topology: Topology = {
+    name: 'regroup',
+    schema: { file: 'none.cql', keyspace: 'none' },
+    outputs: [],
+    sources: [
+      source<string>({
+        topic: 'words',
+        partitions: 1,
+        stateful: false,
+        decode: (record) => ok(record.value!.toString()),
+        eventTime: () => 0,
+        processor: () => ({
+          process(word, _eventTime, out) {
+            out.record('by-word', word, word);
+            return ACCEPTED;
+          },
+        }),
+      }),
+      source<string>({
+        topic: 'by-word',
+        partitions: 4,
+        stateful: false,
+        decode: (record) => ok(`${record.partition}:${record.value!.toString()}`),
+        eventTime: () => 0,
+        processor: () => ({
+          process(seen, _eventTime, out) {
+            out.row({ table: 'seen', values: { seen } });
+            return ACCEPTED;
+          },
+        }),
+      }),
+    ],
+  };
+  const driver = new TopologyTestDriver(topology);
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'alpha', 'epsilon', 'beta'];
+  driver.pipe(
+    'words',
+    words.map((word) => ({ key: null, value: word })),
+  );
+  const seen = driver.rows.map((row) => String(row.values['seen']).split(':'));
+  // The partitions Kafka's Java client gives these keys of 4 partitions (Utils.murmur2 of
+  // kafka-clients 4.1.0), which the runtime's producer uses too.
+  expect(Object.fromEntries(seen.map(([partition, word]) => [word, Number(partition)]))).toEqual({
+    alpha: 0,
+    beta: 0,
+    gamma: 2,
+    delta: 2,
+    epsilon: 1,
+  });
+  expect(seen).toHaveLength(words.length);
+});
+
+test('the upstream watermark is the slowest upstream partition’s event time, once each has been heard from', () => {
+  const marks = new TaskState().store<number>('marks');
+  const watermark = new UpstreamWatermark(marks);
+  expect(watermark.observe(0, 2, 1000)).toBe(Number.NEGATIVE_INFINITY);
+  expect(watermark.observe(0, 2, 5000)).toBe(Number.NEGATIVE_INFINITY);
+  expect(watermark.observe(1, 2, 2000)).toBe(2000);
+  // Disorder within a partition never moves its mark back.
+  expect(watermark.observe(1, 2, 1500)).toBe(2000);
+  expect(watermark.observe(1, 2, 9000)).toBe(5000);
+  // Restored from its store, it goes on where it was.
+  expect(new UpstreamWatermark(marks).observe(0, 2, 4000)).toBe(5000);
+});
+
+test('a step is complete once every upstream partition has reported it or a later one, oldest first', () => {
+  const state = new TaskState();
+  const gather = new StepGather<string>(state.store('pending'), state.store('reported'));
+  expect(gather.add(10, 0, 2, 'a10')).toEqual([]);
+  expect(gather.add(20, 0, 2, 'a20')).toEqual([]);
+  // Partition 1 reports 10: step 10 is complete, 20 still waits for it.
+  expect(gather.add(10, 1, 2, 'b10')).toEqual([{ step: 10, candidates: ['a10', 'b10'] }]);
+  // Partition 1 had nothing for 20 and reports 30: 20 is complete with partition 0's alone.
+  expect(gather.add(30, 1, 2, 'b30')).toEqual([{ step: 20, candidates: ['a20'] }]);
+  // Restored from its stores, it goes on where it was, and never gives a step twice.
+  const restored = new StepGather<string>(state.store('pending'), state.store('reported'));
+  expect(restored.add(30, 0, 2, 'a30')).toEqual([{ step: 30, candidates: ['a30', 'b30'] }]);
+  expect(state.store('pending').size).toBe(0);
+});
+
+test('endBatch runs once after the last record of every micro-batch, its changes logged with the batch', () => {
+  const topology: Topology = {
+    name: 'sums',
+    schema: { file: 'unused.cql', keyspace: 'unused' },
+    sources: [
+      source<number>({
+        topic: 'numbers',
+        partitions: 1,
+        stateful: true,
+        decode: (input) => ok(Number(input.value!.toString())),
+        eventTime: (value) => value,
+        processor: (task) => {
+          const sums = task.store<number>('sums');
+          return {
+            process: (value) => {
+              sums.put('total', (sums.get('total') ?? 0) + value);
+              return ACCEPTED;
+            },
+            endBatch: (out) => out.row({ table: 'totals', values: { total: sums.get('total') } }),
+          };
+        },
+      }),
+    ],
+    outputs: [],
+  };
+  const driver = new TopologyTestDriver(topology);
+  driver.pipe(
+    'numbers',
+    ['1', '2', '3'].map((value) => ({ key: null, value })),
+  );
+  expect(driver.rows).toEqual([{ table: 'totals', values: { total: 6 } }]);
+  driver.restart();
+  driver.pipe('numbers', [{ key: null, value: '4' }]);
+  expect(driver.rows.at(-1)).toEqual({ table: 'totals', values: { total: 10 } });
+  expect(driver.rows).toHaveLength(2);
 });

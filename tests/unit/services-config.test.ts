@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { loadServicesConfig } from '../../services/config.ts';
+import { prometheusService } from '../../services/prometheus.ts';
 
 const touched = ['KAFKA_PORT', 'CASSANDRA_HEAP', 'PROMETHEUS_PORT'];
 afterEach(() => {
@@ -26,4 +30,21 @@ test('a bad value is rejected with the variable name and the value', () => {
   delete process.env.PROMETHEUS_PORT;
   process.env.CASSANDRA_HEAP = 'lots';
   expect(() => loadServicesConfig()).toThrow("CASSANDRA_HEAP must look like 512m or 1g, got 'lots'");
+});
+
+test('Prometheus scrapes the ports the programs are configured with, and has no lifecycle API (no /-/quit)', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'services-'));
+  const moved = { PROCESSOR_METRICS_PORT: '19464', BATCH_HTTP_PORT: '19465', NOTIFIER_METRICS_PORT: '19466' };
+  Object.assign(process.env, { SERVICES_DATA_DIR: dataDir, ...moved });
+  try {
+    const prometheus = prometheusService(loadServicesConfig());
+    await prometheus.prepare();
+    const written = fs.readFileSync(path.join(dataDir, 'prometheus', 'prometheus.yml'), 'utf8');
+    for (const port of Object.values(moved)) expect(written).toContain(`'127.0.0.1:${port}'`);
+    expect(written).not.toMatch(/:946[456]'/);
+    expect(prometheus.command().args.join(' ')).not.toContain('lifecycle');
+  } finally {
+    for (const name of ['SERVICES_DATA_DIR', ...Object.keys(moved)]) delete process.env[name];
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

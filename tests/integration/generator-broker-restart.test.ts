@@ -1,0 +1,98 @@
+/**
+ * A generator outlives a broker restart: it waits with backoff, says so once, and sends every
+ * event exactly once. The broker is a private one on ports of its own, started and stopped by the
+ * services script, so that the shared broker the other tests use never goes away.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, expect, test } from 'vitest';
+import { projectRoot } from '../../services/config.ts';
+import { waitFor } from './harmony.ts';
+import { registerProgram } from './programs.ts';
+import { runServicesWith, servicesConfig, uniqueName } from './services.ts';
+
+const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-broker-'));
+const PRIVATE = {
+  SERVICES_DATA_DIR: privateDir,
+  KAFKA_PORT: '19192',
+  KAFKA_CONTROLLER_PORT: '19193',
+};
+const broker = `127.0.0.1:${PRIVATE.KAFKA_PORT}`;
+
+afterAll(() => {
+  runServicesWith(PRIVATE, 'down', 'kafka');
+  fs.rmSync(privateDir, { recursive: true, force: true });
+});
+
+test('the broker stopped and started again mid-run: the generator goes on, every event sent once', async () => {
+  // The shared services' jars, so that the private broker needs no download.
+  fs.cpSync(path.join(servicesConfig.dataDir, 'jars', 'kafka'), path.join(privateDir, 'jars', 'kafka'), {
+    recursive: true,
+  });
+  const up = runServicesWith(PRIVATE, 'up', 'kafka');
+  expect(up.status, up.output).toBe(0);
+
+  const topic = uniqueName('restart');
+  const out = path.join(privateDir, 'sent.jsonl');
+  const count = 12_000;
+  const generator = spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', 'generators/cli.ts', 'drones'],
+      ...['--brokers', broker, '--topic', topic, '--count', String(count), '--rate', '1000/s'],
+      ...['--seed', '5', '--out', out],
+    ],
+    { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  registerProgram(generator.pid!);
+  let stderr = '';
+  generator.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => generator.once('exit', resolve));
+
+  await waitFor(
+    async () => stderr,
+    (text) => /sent [1-9]\d{3} to/.test(text),
+    60_000,
+  );
+  const down = runServicesWith(PRIVATE, 'down', 'kafka');
+  expect(down.output).toMatch(/kafka: stopped/);
+  // Longer than kafkajs' own retries of one request (about 10 s): the generator's must carry it.
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  expect(generator.exitCode, stderr).toBeNull();
+  expect(runServicesWith(PRIVATE, 'up', 'kafka').status).toBe(0);
+
+  expect(await exited, stderr).toBe(0);
+  expect(stderr.match(/kafka unavailable/g), stderr).toHaveLength(1);
+  expect(stderr).toMatch(/kafka takes events again/);
+
+  const written = fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { report_id: string }).report_id);
+  expect(written).toHaveLength(count);
+  const kafka = new Kafka({ clientId: 'restart-test', brokers: [broker], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('reader') });
+  const received: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      received.push((JSON.parse(message.value!.toString()) as { report_id: string }).report_id);
+    },
+  });
+  await waitFor(
+    async () => received.length,
+    (length) => length >= count,
+    60_000,
+  );
+  // A few seconds more, so that a duplicate would arrive too.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await consumer.disconnect();
+  expect(received).toHaveLength(count);
+  expect(new Set(received).size).toBe(count);
+  expect([...received].sort()).toEqual([...written].sort());
+}, 300_000);

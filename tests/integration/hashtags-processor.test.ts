@@ -1,0 +1,173 @@
+import { type ChildProcess } from 'node:child_process';
+import { expect, test } from 'vitest';
+import { bucketStart, HOUR_MS, MINUTE_MS, SECOND_MS } from '../../common/time.ts';
+import { sampleValue } from '../../common/exposition.ts';
+import { HASHTAG_USES_TOPIC, PLACE_POSTS_TOPIC, POSTS_TOPIC, TOP } from '../../schemas/hashtags.ts';
+import { hashtagMinutes, placeMinutes, topAt, totalsBefore } from '../support/hashtags-reference.ts';
+import {
+  committedMessages,
+  isolatedRun,
+  metricsText,
+  stopGracefully,
+  testProducer,
+  waitFor,
+} from './harmony.ts';
+import {
+  GRACE_SECONDS,
+  generatePosts,
+  hashtagsDrained,
+  sendClosingPosts,
+  startHashtagsProcessor,
+  storedHashtagMinutes,
+  storedPlaceMinutes,
+  storedTop,
+  storedTotals,
+  type GeneratedPosts,
+} from './hashtags.ts';
+import type { PostFacts } from '../support/hashtags-reference.ts';
+
+const COUNT = 50_000;
+const LATE_POSTS = 20;
+const CLOSING_AFTER_MS = 2 * MINUTE_MS;
+const SEED = 3;
+
+/** The whole truth the test holds the processor to, computed from the generator's file. */
+async function expectTheDefinitions(keyspace: string, generated: GeneratedPosts, posts: PostFacts[]) {
+  // Minutes closed by the closing posts' watermark: all the generated ones.
+  const closedBefore = bucketStart(generated.end + CLOSING_AFTER_MS - GRACE_SECONDS * SECOND_MS, MINUTE_MS);
+  const compare = async (expected: Map<string, number>, stored: Map<string, number>) => {
+    let compared = 0;
+    for (const [key, count] of expected) {
+      if (Number(key.split('|')[1]) >= closedBefore) continue;
+      expect(stored.get(key), key).toBe(count);
+      compared += 1;
+    }
+    // Nothing else: no double counts anywhere, nothing that was not sent.
+    for (const [key, count] of stored) expect(expected.get(key), key).toBe(count);
+    return compared;
+  };
+  expect(await compare(hashtagMinutes(posts), await storedHashtagMinutes(keyspace))).toBeGreaterThan(5_000);
+  expect(await compare(placeMinutes(posts), await storedPlaceMinutes(keyspace))).toBeGreaterThan(500);
+  expect(await storedTotals(keyspace)).toEqual(totalsBefore(posts, closedBefore));
+
+  const steps = [40, 70, 110].map((seconds) => generated.start + seconds * SECOND_MS);
+  for (const step of steps) {
+    const top = await storedTop(keyspace, step);
+    expect(top).toHaveLength(TOP.topN);
+    expect(top, new Date(step).toISOString()).toEqual(topAt(posts, step));
+  }
+}
+
+/** The generated posts, then closing posts two minutes after them, as the reference sees them all. */
+async function postsWithClosing(prefix: string): Promise<{ generated: GeneratedPosts; posts: PostFacts[] }> {
+  const generated = generatePosts(prefix, { count: COUNT, seed: SEED });
+  expect(generated.posts).toHaveLength(COUNT);
+  const closing = await sendClosingPosts(prefix, generated.end + CLOSING_AFTER_MS);
+  return { generated, posts: [...generated.posts, ...closing] };
+}
+
+/**
+ * Posts two hours older than anything generated, later than any grace once the watermark has
+ * moved on, and posts that are wrong: kept apart, counted nowhere.
+ */
+async function sendLateAndBadPosts(prefix: string, generated: GeneratedPosts): Promise<number> {
+  const producer = testProducer();
+  await producer.connect();
+  const post = (index: number, overrides: Record<string, unknown>) => ({
+    key: `odd-${index}`,
+    value: JSON.stringify({
+      post_id: `odd-${index}`,
+      user_id: 'u-odd',
+      text: `#late${index % 7} #oldnews`,
+      lang: 'en',
+      event_time: new Date(generated.start - 2 * HOUR_MS + index * SECOND_MS).toISOString(),
+      place: { city: 'Paris', country: 'FR', lat: 48.8534, lon: 2.3488 },
+      ...overrides,
+    }),
+  });
+  await producer.send({
+    topic: `${prefix}${POSTS_TOPIC}`,
+    messages: [
+      ...Array.from({ length: LATE_POSTS }, (_, index) => post(index, {})),
+      post(1000, { text: '#a #b #c #d #e #f' }),
+      post(1001, { place: { city: 'Atlantis', country: 'XA', lat: 0, lon: 0 } }),
+      post(1002, { place: { city: 'Paris', country: 'FR', lat: 48.8, lon: 200 } }),
+      post(1003, { text: '' }),
+      { key: 'odd-1004', value: 'not json' },
+    ],
+  });
+  await producer.disconnect();
+  return 5;
+}
+
+test('generate -- posts --seed 3 --count 50000 --burst: every hashtag and place minute, the totals and the top 10 at three times follow the definitions; late and bad posts are kept apart', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const { generated, posts } = await postsWithClosing(prefix);
+  const bad = await sendLateAndBadPosts(prefix, generated);
+  const processor = startHashtagsProcessor(prefix, keyspace, 19930, 'single');
+  await waitFor(
+    () => hashtagsDrained(prefix),
+    (done) => done,
+    300_000,
+  );
+  await expectTheDefinitions(keyspace, generated, posts);
+  const metrics = await metricsText(19930);
+  const records = (topic: string, outcome: string) =>
+    sampleValue(metrics, 'processor_records_total', {
+      pipeline: 'hashtags',
+      topic: `${prefix}${topic}`,
+      outcome,
+    });
+  // The late posts pass the split (it keeps no windows) and are late where they are counted.
+  expect(records(POSTS_TOPIC, 'accepted')).toBe(posts.length + LATE_POSTS);
+  expect(records(POSTS_TOPIC, 'rejected')).toBe(bad);
+  expect(records(HASHTAG_USES_TOPIC, 'late')).toBe(2 * LATE_POSTS);
+  expect(records(PLACE_POSTS_TOPIC, 'late')).toBe(LATE_POSTS);
+  const letters = (await committedMessages(`${prefix}${POSTS_TOPIC}.dlq`, bad)).map(
+    (text) => (JSON.parse(text) as { reason: string }).reason,
+  );
+  expect(letters.sort()).toEqual(
+    [
+      'too many hashtags: 6, at most 5',
+      "invalid field place.country: unknown country code 'XA'",
+      'invalid field place.lon: expected a number in [-180, 180]',
+      'invalid field text: expected a non-empty string',
+      expect.stringMatching(/^invalid JSON/),
+    ].sort(),
+  );
+  const late = (await committedMessages(`${prefix}${HASHTAG_USES_TOPIC}.late`, 2 * LATE_POSTS)).map(
+    (text) => JSON.parse(text) as { reason: string },
+  );
+  expect(late.every((letter) => letter.reason.startsWith('late: '))).toBe(true);
+  expect(sampleValue(metrics, 'hashtags_top_steps_total', {})).toBeGreaterThan(10);
+  expect(await stopGracefully(processor)).toBe(0);
+}, 600_000);
+
+test('two instances, each killed with SIGKILL three times at random moments and restarted: the same counts (no double count through the repartition topic)', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const { generated, posts } = await postsWithClosing(prefix);
+  const ports = { a: 19931, b: 19932 };
+  const running: Record<'a' | 'b', ChildProcess> = {
+    a: startHashtagsProcessor(prefix, keyspace, ports.a, 'a'),
+    b: startHashtagsProcessor(prefix, keyspace, ports.b, 'b'),
+  };
+  let killedMidRun = 0;
+  for (let kill = 0; kill < 6; kill += 1) {
+    const victim = kill % 2 === 0 ? 'a' : 'b';
+    await new Promise((resolve) => setTimeout(resolve, 2000 + Math.floor(Math.random() * 3000)));
+    if (!(await hashtagsDrained(prefix))) killedMidRun += 1;
+    running[victim].kill('SIGKILL');
+    await new Promise((resolve) => running[victim].once('exit', resolve));
+    running[victim] = startHashtagsProcessor(prefix, keyspace, ports[victim], victim);
+  }
+  // The kills are worth something only while there is work in flight.
+  expect(killedMidRun).toBeGreaterThanOrEqual(3);
+  await waitFor(
+    () => hashtagsDrained(prefix),
+    (done) => done,
+    300_000,
+  );
+  await expectTheDefinitions(keyspace, generated, posts);
+  expect(await stopGracefully(running.a)).toBe(0);
+  expect(await stopGracefully(running.b)).toBe(0);
+}, 900_000);

@@ -1,0 +1,242 @@
+/** What the hashtags tests share: the generator run as a user would, closing posts, and reads of what was stored. */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Partitioners } from 'kafkajs';
+import { projectRoot } from '../../services/config.ts';
+import { HOUR_MS, MINUTE_MS } from '../../common/time.ts';
+import {
+  HASHTAG_USES_TOPIC,
+  PLACE_POSTS_TOPIC,
+  placeKey,
+  POSTS_TOPIC,
+  TOP_CANDIDATES_TOPIC,
+  type Post,
+  type TopEntry,
+} from '../../schemas/hashtags.ts';
+import { PLACES } from '../../generators/hashtags/places.ts';
+import { factsOf, type PostFacts } from '../support/hashtags-reference.ts';
+import { cassandraClient, kafka, startProgram, testProducer, workDir } from './harmony.ts';
+import { kafkaBrokers, uniqueName } from './services.ts';
+
+export const GRACE_SECONDS = 10;
+/** Partitions the processor creates each of its topics with (see the topology). */
+const PARTITIONS = 3;
+
+export interface GeneratedPosts {
+  posts: PostFacts[];
+  start: number;
+  end: number;
+}
+
+/** `generate -- posts` with --out and --burst, event times ending a few minutes ago: the file is the test's truth. */
+export function generatePosts(
+  prefix: string,
+  options: { count: number; seed: number; rate?: number; trend?: string },
+): GeneratedPosts {
+  const out = path.join(workDir, `${uniqueName('posts')}.jsonl`);
+  const rate = options.rate ?? 500;
+  const durationMs = (options.count / rate) * 1000;
+  const start = Math.floor((Date.now() - durationMs - 5 * MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
+  const result = spawnSync(
+    process.execPath,
+    [
+      ...['--import', 'tsx', 'generators/cli.ts', 'posts'],
+      ...['--count', String(options.count), '--seed', String(options.seed), '--burst'],
+      ...(options.rate === undefined ? [] : ['--rate', `${rate}/s`]),
+      ...(options.trend === undefined ? [] : ['--trend', options.trend]),
+      ...['--start', new Date(start).toISOString(), '--out', out, '--brokers', kafkaBrokers.join(',')],
+      ...['--topic', `${prefix}${POSTS_TOPIC}`],
+    ],
+    { cwd: projectRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (result.status !== 0) throw new Error(`generator failed (${result.status}): ${result.stderr}`);
+  const posts = fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => factsOf(JSON.parse(line) as Post));
+  return { posts, start, end: posts.reduce((latest, post) => Math.max(latest, post.time), 0) };
+}
+
+const partitioner = Partitioners.DefaultPartitioner();
+const partitionOf = (key: string): number =>
+  partitioner({
+    topic: 'any',
+    partitionMetadata: Array.from({ length: PARTITIONS }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      offlineReplicas: [],
+      partitionErrorCode: 0,
+    })),
+    message: { key, value: '' },
+  });
+
+/**
+ * Posts at `time` into every posts partition, with hashtags and places reaching every partition
+ * of the repartition topics: the watermark of every counting partition passes `time`, so every
+ * window before it closes, as more traffic would do. Returned as the reference reads them.
+ */
+export async function sendClosingPosts(prefix: string, time: number): Promise<PostFacts[]> {
+  const tags: string[] = [];
+  for (let index = 0; new Set(tags.map(partitionOf)).size < PARTITIONS || tags.length < 5; index++) {
+    tags.push(`closing${index}`);
+  }
+  const places = PLACES.filter(
+    (place, index) =>
+      PLACES.findIndex((other) => partitionOf(placeKey(other)) === partitionOf(placeKey(place))) === index,
+  );
+  const sent: Post[] = [];
+  for (let partition = 0; partition < PARTITIONS; partition += 1) {
+    for (const [index, place] of places.entries()) {
+      sent.push({
+        post_id: `closing-${partition}-${index}`,
+        user_id: 'u-closing',
+        text: tags.map((tag) => `#${tag}`).join(' '),
+        lang: place.lang,
+        event_time: new Date(time).toISOString(),
+        place: { city: place.city, country: place.country, lat: place.lat, lon: place.lon },
+      });
+    }
+  }
+  const producer = testProducer();
+  await producer.connect();
+  // At most 5 hashtags a post: a closing post takes them in turns of 5.
+  const posts = sent.flatMap((post, index) => {
+    const partition = Math.floor(index / places.length);
+    const groups: Post[] = [];
+    for (let first = 0; first < tags.length; first += 5) {
+      groups.push({
+        ...post,
+        post_id: `${post.post_id}-${first}`,
+        text: tags
+          .slice(first, first + 5)
+          .map((tag) => `#${tag}`)
+          .join(' '),
+      });
+    }
+    return groups.map((value) => ({ partition, value }));
+  });
+  await producer.send({
+    topic: `${prefix}${POSTS_TOPIC}`,
+    messages: posts.map(({ partition, value }) => ({
+      key: value.post_id,
+      partition,
+      value: JSON.stringify(value),
+    })),
+  });
+  await producer.disconnect();
+  return posts.map(({ value }) => factsOf(value));
+}
+
+export const hashtagsSources = (prefix: string) =>
+  [POSTS_TOPIC, HASHTAG_USES_TOPIC, PLACE_POSTS_TOPIC, TOP_CANDIDATES_TOPIC].map(
+    (topic) => `${prefix}${topic}`,
+  );
+
+/** How far each partition's end is past the group's committed offset, per `<topic>/<partition>`. */
+async function backlog(groupId: string, topics: string[]): Promise<Map<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const gaps = new Map<string, bigint>();
+    for (const topic of topics) {
+      const [ends, [committed]] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      for (const { partition, high } of ends) {
+        const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+        gaps.set(`${topic}/${partition}`, BigInt(high) - BigInt(offset));
+      }
+    }
+    return gaps;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Whether the hashtags pipeline has done everything: posts.raw (written without transactions)
+ * committed to its end, and each topic the pipeline writes itself short of its end by no more
+ * than the transaction markers its producers left there (one each: 3 producers write to every
+ * partition, and their transactions interleave), with nothing moving for 5 s.
+ */
+export async function hashtagsDrained(prefix: string): Promise<boolean> {
+  const groupId = `${prefix}processor-hashtags`;
+  const topics = hashtagsSources(prefix);
+  const settled = (gaps: Map<string, bigint>) =>
+    [...gaps].every(([key, gap]) =>
+      key.startsWith(`${prefix}${POSTS_TOPIC}/`) ? gap === 0n : gap <= BigInt(PARTITIONS),
+    );
+  const before = await backlog(groupId, topics);
+  if (!settled(before)) return false;
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const after = await backlog(groupId, topics);
+  return settled(after) && [...after].every(([key, gap]) => before.get(key) === gap);
+}
+
+export function startHashtagsProcessor(
+  prefix: string,
+  keyspace: string,
+  port: number,
+  instance: string,
+): ChildProcess {
+  return startProgram(
+    'processor/main.ts',
+    {
+      PROCESSOR_PIPELINES: 'hashtags',
+      PROCESSOR_TOPIC_PREFIX: prefix,
+      PROCESSOR_GROUP_ID: `${prefix}processor`,
+      PROCESSOR_INSTANCE_ID: instance,
+      PROCESSOR_METRICS_PORT: String(port),
+      CASSANDRA_KEYSPACE_HASHTAGS: keyspace,
+      HASHTAGS_GRACE_SECONDS: String(GRACE_SECONDS),
+    },
+    `hashtags-processor-${instance}.log`,
+  );
+}
+
+async function* rowsOf(query: string) {
+  for await (const row of await cassandraClient.execute(query, [], { prepare: true, fetchSize: 5000 }))
+    yield row;
+}
+
+/** Every stored hashtag minute, keyed `<hashtag>|<minute ms>` as the reference keys them. */
+export async function storedHashtagMinutes(keyspace: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const row of rowsOf(`SELECT hashtag, minute, posts FROM ${keyspace}.hashtag_minutes`)) {
+    counts.set(`${row['hashtag'] as string}|${(row['minute'] as Date).getTime()}`, row['posts'] as number);
+  }
+  return counts;
+}
+
+/** Every stored place minute, keyed `<country>/<city>|<minute ms>`. */
+export async function storedPlaceMinutes(keyspace: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const row of rowsOf(`SELECT country, city, minute, posts FROM ${keyspace}.place_minutes`)) {
+    const key = `${placeKey({ country: row['country'] as string, city: row['city'] as string })}|${(row['minute'] as Date).getTime()}`;
+    counts.set(key, row['posts'] as number);
+  }
+  return counts;
+}
+
+export async function storedTotals(keyspace: string): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  for await (const row of rowsOf(`SELECT hashtag, posts FROM ${keyspace}.hashtag_totals`)) {
+    totals.set(row['hashtag'] as string, Number(row['posts']));
+  }
+  return totals;
+}
+
+/** The stored global top list of one step, in rank order. */
+export async function storedTop(keyspace: string, step: number): Promise<TopEntry[]> {
+  const result = await cassandraClient.execute(
+    `SELECT hashtag, posts FROM ${keyspace}.top_hashtags WHERE hour = ? AND step = ?`,
+    [new Date(Math.floor(step / HOUR_MS) * HOUR_MS), new Date(step)],
+    { prepare: true },
+  );
+  return result.rows.map((row) => ({ hashtag: row['hashtag'] as string, posts: row['posts'] as number }));
+}

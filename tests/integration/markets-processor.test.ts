@@ -1,0 +1,222 @@
+import { type ChildProcess } from 'node:child_process';
+import { expect, test } from 'vitest';
+import { sampleValue } from '../../common/exposition.ts';
+import { HOUR_MS } from '../../common/time.ts';
+import type { Bar } from '../../schemas/markets.ts';
+import { closeTo, expectedIndicators } from '../support/markets-reference.ts';
+import {
+  committedMessages,
+  isolatedRun,
+  kafka,
+  metricsText,
+  stopGracefully,
+  testProducer,
+  waitFor,
+} from './harmony.ts';
+import { generateTicks, startMarketsProcessor, storedBars, type GeneratedTicks } from './markets.ts';
+import { caughtUp } from './groups.ts';
+
+const COUNT = 5000;
+const SEED = 9;
+const PIPELINES = ['bollinger', 'aroon'] as const;
+const INCONSISTENT = 4;
+const LATE = 5;
+
+const groupOf = (prefix: string, pipeline: string) => `${prefix}processor-${pipeline}`;
+
+async function bothCaughtUp(prefix: string): Promise<boolean> {
+  for (const pipeline of PIPELINES) {
+    if (!(await caughtUp(groupOf(prefix, pipeline), [`${prefix}market.bars`]))) return false;
+  }
+  return true;
+}
+
+/** Neither pipeline has caught up: a kill now interrupts both. */
+async function bothBehind(prefix: string): Promise<boolean> {
+  for (const pipeline of PIPELINES) {
+    if (await caughtUp(groupOf(prefix, pipeline), [`${prefix}market.bars`])) return false;
+  }
+  return true;
+}
+
+/** Records each pipeline's group has committed past, over every partition of market.bars. */
+async function committedPositions(prefix: string): Promise<Record<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const positions: Record<string, bigint> = {};
+    for (const pipeline of PIPELINES) {
+      const [committed] = await admin.fetchOffsets({
+        groupId: groupOf(prefix, pipeline),
+        topics: [`${prefix}market.bars`],
+      });
+      positions[pipeline] = (committed?.partitions ?? []).reduce(
+        (sum, { offset }) => sum + (offset === '-1' ? 0n : BigInt(offset)),
+        0n,
+      );
+    }
+    return positions;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Bars no pipeline may merge: inconsistent ones (dead letters) and ones two hours older than any (late). */
+async function sendBadBars(prefix: string, ticks: GeneratedTicks): Promise<void> {
+  const base = ticks.bars[0]!;
+  const at = (offset: number) => new Date(ticks.start + offset).toISOString();
+  const inconsistent: Bar[] = [
+    { ...base, bar_start: at(0), high: base.low - 1 },
+    { ...base, bar_start: at(0), volume: -1 },
+    { ...base, bar_start: at(0), open: base.high + 1 },
+    { ...base, bar_start: at(0), close: base.low - 1 },
+  ];
+  const late = Array.from({ length: LATE }, (_, index) => ({
+    ...ticks.bars[index]!,
+    bar_start: at(-2 * HOUR_MS + index * 1000),
+  }));
+  const producer = testProducer();
+  await producer.connect();
+  await producer.send({
+    topic: `${prefix}market.bars`,
+    messages: [...inconsistent, ...late].map((bar) => ({ key: bar.symbol, value: JSON.stringify(bar) })),
+  });
+  await producer.disconnect();
+}
+
+/** Every Bollinger and Aroon value stored equals the test's own from the generator's file, and nothing else is stored. */
+async function expectTheDefinitions(keyspace: string, ticks: GeneratedTicks): Promise<void> {
+  const expected = expectedIndicators(ticks.bars);
+  const stored = await storedBars(keyspace);
+  expect(stored.size).toBe(COUNT);
+  let bands = 0;
+  let aroons = 0;
+  const mismatches: string[] = [];
+  for (const [key, want] of expected) {
+    const row = stored.get(key);
+    if (row === undefined) {
+      mismatches.push(`${key}: missing`);
+      continue;
+    }
+    const bar = ticks.bars.find((each) => `${each.symbol}|${Date.parse(each.bar_start)}` === key)!;
+    for (const column of ['open', 'high', 'low', 'close', 'adj_close', 'volume'] as const) {
+      if (row[column] !== bar[column]) mismatches.push(`${key}: ${column} ${row[column]} != ${bar[column]}`);
+    }
+    const pairs: [string, number | undefined][] = [
+      ['bollinger_middle', want.bollinger?.middle],
+      ['bollinger_upper', want.bollinger?.upper],
+      ['bollinger_lower', want.bollinger?.lower],
+      ['aroon_up', want.aroon?.up],
+      ['aroon_down', want.aroon?.down],
+      ['aroon_oscillator', want.aroon?.oscillator],
+    ];
+    for (const [column, value] of pairs) {
+      const actual = row[column];
+      const ok = value === undefined ? actual === null : closeTo(actual, value);
+      if (!ok) mismatches.push(`${key}: ${column} ${actual} != ${value}`);
+    }
+    if (want.bollinger !== undefined) bands += 1;
+    if (want.aroon !== undefined) aroons += 1;
+  }
+  expect(mismatches.slice(0, 10)).toEqual([]);
+  // 40 symbols of 125 bars: 106 with bands and 100 with Aroon each.
+  expect(bands).toBe(40 * 106);
+  expect(aroons).toBe(40 * 100);
+}
+
+test('5,000 generated bars: every Bollinger and Aroon value follows the definitions; each pipeline reads the whole topic in its own group and keeps its own dead letters and late bars', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const ticks = generateTicks(prefix, COUNT, SEED);
+  expect(ticks.bars).toHaveLength(COUNT);
+  await sendBadBars(prefix, ticks);
+  const processor = startMarketsProcessor(prefix, keyspace, 19960, 'single');
+  await waitFor(
+    () => bothCaughtUp(prefix),
+    (done) => done,
+    240_000,
+  );
+  await expectTheDefinitions(keyspace, ticks);
+
+  const metrics = await metricsText(19960);
+  for (const pipeline of PIPELINES) {
+    const records = (outcome: string) =>
+      sampleValue(metrics, 'processor_records_total', {
+        pipeline,
+        topic: `${prefix}market.bars`,
+        outcome,
+      });
+    // Each group consumed every record of the topic itself.
+    expect([records('accepted'), records('rejected'), records('late')]).toEqual([COUNT, INCONSISTENT, LATE]);
+    const letters = (await committedMessages(`${prefix}market.bars.${pipeline}.dlq`, INCONSISTENT)).map(
+      (text) => JSON.parse(text) as { reason: string; origin: { topic: string } },
+    );
+    expect(letters).toHaveLength(INCONSISTENT);
+    expect(letters.every((letter) => letter.reason.startsWith('inconsistent bar: '))).toBe(true);
+    expect(letters.every((letter) => letter.origin.topic === `${prefix}market.bars`)).toBe(true);
+    const late = (await committedMessages(`${prefix}market.bars.${pipeline}.late`, LATE)).map(
+      (text) => JSON.parse(text) as { reason: string },
+    );
+    expect(late).toHaveLength(LATE);
+    expect(late.every((letter) => letter.reason.startsWith('late: bar '))).toBe(true);
+  }
+  expect(await stopGracefully(processor)).toBe(0);
+}, 420_000);
+
+test('killed with SIGKILL three times at random moments and restarted: the same rows; a restart resumes from its state, not from the topic’s start', async () => {
+  const { prefix, keyspace } = isolatedRun();
+  const ticks = generateTicks(prefix, COUNT, SEED);
+  const port = 19961;
+  // Small batches: many transactions, so the kills land while there is work in flight.
+  const settings = { PROCESSOR_BATCH_MAX_RECORDS: '10' };
+  let processor: ChildProcess = startMarketsProcessor(prefix, keyspace, port, 'k0', settings);
+  let killedMidRun = 0;
+  let before = await committedPositions(prefix);
+  for (let kill = 1; kill <= 3; kill += 1) {
+    // Wait for this instance's first commits, then a random moment more.
+    await waitFor(
+      () => committedPositions(prefix),
+      (now) => PIPELINES.some((pipeline) => now[pipeline]! > before[pipeline]!),
+      180_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 1500)));
+    if (await bothBehind(prefix)) killedMidRun += 1;
+    processor.kill('SIGKILL');
+    await new Promise((resolve) => processor.once('exit', resolve));
+    before = await committedPositions(prefix);
+    processor = startMarketsProcessor(prefix, keyspace, port, `k${kill}`, settings);
+  }
+  // The kills are worth something only while both pipelines have work in flight (and a
+  // pipeline left with nothing to read would claim no partition, so restore nothing).
+  expect(killedMidRun).toBe(3);
+  const resumedFrom = before;
+  await waitFor(
+    () => bothCaughtUp(prefix),
+    (done) => done,
+    240_000,
+  );
+  await expectTheDefinitions(keyspace, ticks);
+
+  const metrics = await metricsText(port);
+  for (const pipeline of PIPELINES) {
+    const consumed = ['accepted', 'rejected', 'late']
+      .map(
+        (outcome) =>
+          sampleValue(metrics, 'processor_records_total', {
+            pipeline,
+            topic: `${prefix}market.bars`,
+            outcome,
+          }) ?? 0,
+      )
+      .reduce((sum, value) => sum + value, 0);
+    // The last instance read exactly what the killed ones had not committed (the generator's
+    // producer is not transactional: offsets count records)...
+    expect(resumedFrom[pipeline]!, pipeline).toBeGreaterThan(0n);
+    expect(BigInt(consumed), pipeline).toBe(BigInt(COUNT) - resumedFrom[pipeline]!);
+    // ...with each symbol's window restored from its pipeline's changelog.
+    expect(
+      sampleValue(metrics, 'processor_state_restored_records_total', { pipeline }),
+      pipeline,
+    ).toBeGreaterThan(0);
+  }
+  expect(await stopGracefully(processor)).toBe(0);
+}, 600_000);

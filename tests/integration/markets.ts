@@ -1,0 +1,86 @@
+/** What the markets tests share: the ticks generator run as a user would, and reads of what was stored. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
+import type { Bar } from '../../schemas/markets.ts';
+import { projectRoot } from '../../services/config.ts';
+import { cassandraClient, startProgram, workDir } from './harmony.ts';
+import { kafkaBrokers, uniqueName } from './services.ts';
+
+export interface GeneratedTicks {
+  bars: Bar[];
+  /** The first bar's start (ms). */
+  start: number;
+}
+
+/** `generate -- ticks` with --out, bars a second apart, ending a few minutes ago; sent in a burst. */
+export function generateTicks(prefix: string, count: number, seed: number): GeneratedTicks {
+  const out = path.join(workDir, `${uniqueName('bars')}.jsonl`);
+  const start = Math.floor((Date.now() - 10 * MINUTE_MS) / SECOND_MS) * SECOND_MS;
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'generators/cli.ts',
+      'ticks',
+      ...['--count', String(count), '--seed', String(seed), '--burst'],
+      ...['--start', new Date(start).toISOString(), '--out', out, '--brokers', kafkaBrokers.join(',')],
+      ...['--topic', `${prefix}market.bars`],
+    ],
+    { cwd: projectRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (result.status !== 0) throw new Error(`generator failed (${result.status}): ${result.stderr}`);
+  const bars = fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Bar);
+  return { bars, start };
+}
+
+/** The processor running both markets pipelines, each in its own consumer group. */
+export function startMarketsProcessor(
+  prefix: string,
+  keyspace: string,
+  port: number,
+  instance: string,
+  settings: Record<string, string> = {},
+): ChildProcess {
+  return startProgram(
+    'processor/main.ts',
+    {
+      PROCESSOR_PIPELINES: 'bollinger,aroon',
+      PROCESSOR_TOPIC_PREFIX: prefix,
+      PROCESSOR_GROUP_ID: `${prefix}processor`,
+      PROCESSOR_INSTANCE_ID: instance,
+      PROCESSOR_METRICS_PORT: String(port),
+      CASSANDRA_KEYSPACE_MARKETS: keyspace,
+      ...settings,
+    },
+    `markets-processor-${instance}.log`,
+  );
+}
+
+export interface StoredBar {
+  symbol: string;
+  bar_start: number;
+  /** The other columns: numbers, or null where not written. */
+  [column: string]: number | string | null;
+}
+
+/** Every stored bar row, keyed `<symbol>|<bar start ms>` as the reference keys them. */
+export async function storedBars(keyspace: string): Promise<Map<string, StoredBar>> {
+  const rows = new Map<string, StoredBar>();
+  const query = `SELECT * FROM ${keyspace}.bars`;
+  for await (const row of await cassandraClient.execute(query, [], { prepare: true, fetchSize: 5000 })) {
+    const bar_start = (row.bar_start as Date).getTime();
+    const symbol = row.symbol as string;
+    const values: Record<string, unknown> = {};
+    for (const column of row.keys()) values[column] = row.get(column);
+    rows.set(`${symbol}|${bar_start}`, { ...(values as Record<string, number | null>), symbol, bar_start });
+  }
+  return rows;
+}
