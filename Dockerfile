@@ -6,8 +6,11 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # The panel plugin's workspace is built by its own service; the Node services need none of it.
-RUN npm ci --omit=dev --workspaces=false --ignore-scripts && npm cache clean --force
+# Scripts are off, so the project's patches (see patches/) are applied by name.
+RUN npm ci --omit=dev --workspaces=false --ignore-scripts \
+  && npx patch-package --error-on-fail && npm cache clean --force
 COPY tsconfig.json ./
 COPY schemas ./schemas
 COPY common ./common

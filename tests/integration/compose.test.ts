@@ -45,6 +45,9 @@ test('every command the compose file runs exists: entry points in the image, npm
   const copied = [...dockerfile.matchAll(/^COPY (\S+) /gm)].map((match) => match[1]!);
   for (const source of copied)
     expect(fs.existsSync(path.join(projectRoot, source)), `COPY ${source}`).toBe(true);
+  // The install there runs no scripts: the project's patches to its dependencies are applied by name.
+  expect(copied).toContain('patches');
+  expect(dockerfile).toContain('npx patch-package --error-on-fail');
   const entryPoints = [...compose.matchAll(/^\s+command:\s+\['([\w/.-]+\.ts)'/gm)].map((match) => match[1]!);
   expect(entryPoints.sort()).toEqual([
     'batch/cli.ts',

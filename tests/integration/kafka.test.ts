@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, expect, test } from 'vitest';
 import { ensureTopics } from '../../common/kafka.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
@@ -89,5 +89,56 @@ test('programs starting together may race to create the topics they share: each 
   } finally {
     await admins[0]!.deleteTopics({ topics: [shared, ownA, ownB] }).catch(() => undefined);
     await Promise.all(admins.map((each) => each.disconnect()));
+  }
+});
+
+test('a read_committed consumer skips transactions aborted in another order than they began (patches/kafkajs)', async () => {
+  // kafkajs 2.2.4 walked the broker's aborted-transaction list as if sorted by first offset; the
+  // broker sorts it by abort. A transaction that began first and was aborted last was delivered:
+  // a processor killed with transactions open on several partitions made exactly that.
+  const interleaved = uniqueName('aborted-interleaved');
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: interleaved, numPartitions: 1 }], waitForLeaders: true });
+  const producers = ['first', 'second', 'committed'].map((name) =>
+    kafka.producer({ transactionalId: `${interleaved}-${name}`, idempotent: true, maxInFlightRequests: 1 }),
+  );
+  const [first, second, committed] = producers as [Producer, Producer, Producer];
+  await Promise.all(producers.map((producer) => producer.connect()));
+  const values = (name: string, count: number) =>
+    Array.from({ length: count }, (_, index) => ({ value: `${name}-${index}` }));
+  try {
+    const begunFirst = await first.transaction();
+    await begunFirst.send({ topic: interleaved, acks: -1, messages: values('aborted-last', 5) });
+    const begunSecond = await second.transaction();
+    await begunSecond.send({ topic: interleaved, acks: -1, messages: values('aborted-first', 5) });
+    await begunSecond.abort();
+    await begunFirst.send({ topic: interleaved, acks: -1, messages: values('aborted-last-again', 2) });
+    await begunFirst.abort();
+    const kept = await committed.transaction();
+    await kept.send({ topic: interleaved, acks: -1, messages: values('committed', 3) });
+    await kept.commit();
+
+    const seen: string[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName('aborted-reader'), readUncommitted: false });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: interleaved, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachMessage: async ({ message }) => {
+              seen.push(message.value!.toString());
+              if (seen.includes('committed-2')) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual(['committed-0', 'committed-1', 'committed-2']);
+  } finally {
+    await Promise.all(producers.map((producer) => producer.disconnect()));
+    await admin.deleteTopics({ topics: [interleaved] }).catch(() => undefined);
   }
 });
