@@ -61,6 +61,18 @@ async function committedPositions(prefix: string): Promise<Record<string, bigint
   }
 }
 
+/** Resolves once either pipeline's group has committed past `target` records, looking often. */
+async function untilEitherCommitted(prefix: string, target: bigint, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const positions = await committedPositions(prefix);
+    if (PIPELINES.some((pipeline) => positions[pipeline]! >= target)) return;
+    if (Date.now() > deadline)
+      throw new Error(`no pipeline committed past ${target} records in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Bars no pipeline may merge: inconsistent ones (dead letters) and ones two hours older than any (late). */
 async function sendBadBars(prefix: string, ticks: GeneratedTicks): Promise<void> {
   const base = ticks.bars[0]!;
@@ -172,13 +184,16 @@ test('killed with SIGKILL three times at random moments and restarted: the same 
   let killedMidRun = 0;
   let before = await committedPositions(prefix);
   for (let kill = 1; kill <= 3; kill += 1) {
-    // Wait for this instance's first commits, then a random moment more.
-    await waitFor(
-      () => committedPositions(prefix),
-      (now) => PIPELINES.some((pipeline) => now[pipeline]! > before[pipeline]!),
-      180_000,
+    // A random moment by progress, not by the clock (a quick machine would finish first): once
+    // the leading pipeline has committed past a random point of its share of what is left, the
+    // kills spread over the first 85 % of the topic, each after this instance's first commits.
+    const leading = PIPELINES.reduce(
+      (most, pipeline) => (before[pipeline]! > most ? before[pipeline]! : most),
+      0n,
     );
-    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 1500)));
+    const room = (BigInt(Math.floor(COUNT * 0.85)) - leading) / BigInt(4 - kill);
+    const target = leading + 1n + BigInt(Math.floor(Math.random() * Math.max(1, Number(room))));
+    await untilEitherCommitted(prefix, target, 180_000);
     if (await bothBehind(prefix)) killedMidRun += 1;
     processor.kill('SIGKILL');
     await new Promise((resolve) => processor.once('exit', resolve));
