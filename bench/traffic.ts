@@ -4,7 +4,7 @@
  * speed, and a paced live run for event-to-store latency.
  */
 import type { ChildProcess } from 'node:child_process';
-import { bucketsBetween, histogramBuckets, histogramQuantile } from '../common/exposition.ts';
+import { bucketsBetween, histogramBuckets, histogramQuantile, sampleValue } from '../common/exposition.ts';
 import {
   brokerDrainRate,
   connectServices,
@@ -73,6 +73,13 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
       processor = startProcessor(services, trafficEnv(prefix, `${prefix}drain`, keyspaces[0]!, DRAIN_PORT));
       const drain = await untilTaken(DRAIN_PORT, 'traffic', topic, options.events, processor);
       const drainRate = takenPerSecond(drain, 'the traffic drain');
+      // Every minute row is a Cassandra write: what a faster drain would ask of Cassandra.
+      const minuteRows =
+        sampleValue(drain.text, 'processor_rows_written_total', {
+          pipeline: 'traffic',
+          table: 'views_by_minute',
+        }) ?? 0;
+      const rowsPerView = minuteRows / options.events;
 
       say('recovery: another group, killed with SIGKILL half-way, restarted');
       const crash = await recoveryAfterKill(
@@ -104,6 +111,11 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
           ['raw drain: ConsumerPerformance, fetching', `${Math.round(rawRate.fetching)} events/s`],
           ['processor / raw drain (whole run)', (drainRate / rawRate.overall).toFixed(2)],
           ['processor / raw drain (fetching)', (drainRate / rawRate.fetching).toFixed(2)],
+          ['minute rows written (drain)', `${minuteRows}: one per ${(1 / rowsPerView).toFixed(1)} views`],
+          [
+            '  Cassandra rows/s at 0.5 of the raw drain',
+            `${Math.round(rowsPerView * 0.5 * rawRate.overall)} rows/s (the drain wrote ${Math.round(rowsPerView * drainRate)})`,
+          ],
           ['peak RSS', `${(Math.max(drain.peak.rss, live.peak.rss) / 2 ** 20).toFixed(0)} MiB`],
           ['peak state entries (businesses held)', `${drain.peak.entries}`],
           ['event-to-store p50 (live)', `${histogramQuantile(0.5, latency).toFixed(1)} s`],

@@ -54,6 +54,12 @@ export function createProcessorMetrics() {
       labelNames: ['pipeline', 'topic'] as const,
       registers,
     }),
+    rowsWritten: new Counter({
+      name: 'processor_rows_written_total',
+      help: 'Rows upserted into Cassandra by committed micro-batches, by pipeline and table (a micro-batch redone after a crash counts once).',
+      labelNames: ['pipeline', 'table'] as const,
+      registers,
+    }),
     unwritableRows: new Counter({
       name: 'processor_unwritable_rows_total',
       help: 'Rows Cassandra refuses for good (invalid as sent: a key over 64 KiB, say), by pipeline and table: logged with the records they came from and skipped.',

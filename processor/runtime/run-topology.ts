@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retryUntilDone } from '../../common/backoff.ts';
-import type { CassandraStore, RefusedRow } from '../../common/cassandra.ts';
+import type { CassandraStore, RefusedRow, Row } from '../../common/cassandra.ts';
 import { ensureTopics, partitionCounts, trackConsumerLag, type TopicSpec } from '../../common/kafka.ts';
 import type { SourceRecord } from '../../common/records.ts';
 import { noEffects, Task, type BatchEffects } from '../dsl/task.ts';
@@ -377,6 +377,7 @@ export class TopologyRunner {
       chunk,
     );
     this.reportRefusedRows(refusedRows, chunk);
+    const writtenRows = rowsByTable(effects.rows, refusedRows);
     const storedAt = Date.now();
     const committed = await this.untilWritten(
       'kafka',
@@ -390,6 +391,8 @@ export class TopologyRunner {
     }
     owned.nextOffset = nextOffset;
     this.observe(topic, effects, storedAt);
+    for (const [table, rows] of writtenRows)
+      this.deps.metrics.rowsWritten.inc({ pipeline: this.topology.name, table }, rows);
     timer();
     return 'done';
   }
@@ -538,6 +541,14 @@ export class TopologyRunner {
 export function continuesFrom(stateNext: string, fetchedFrom: string, firstOffset: string): boolean {
   const next = BigInt(stateNext);
   return next >= BigInt(fetchedFrom) && next <= BigInt(firstOffset);
+}
+
+/** Rows per table, those Cassandra refused left out. */
+function rowsByTable(rows: Row[], refused: RefusedRow[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { table } of rows) counts.set(table, (counts.get(table) ?? 0) + 1);
+  for (const { row } of refused) counts.set(row.table, counts.get(row.table)! - 1);
+  return counts;
 }
 
 function taskKey(topic: string, partition: number): string {

@@ -127,6 +127,10 @@ test('200,000 generated page views: every per-minute count and the top 10 at thr
   expect(sample({ outcome: 'late' })).toBe(LATE_VIEWS);
   expect(sample({ outcome: 'accepted' })).toBe(COUNT);
   expect(sampleValue(metrics, 'traffic_top_steps_total', {})).toBeGreaterThan(100);
+  // A window is written once, when it closes: as many rows written as minute rows stored.
+  expect(
+    sampleValue(metrics, 'processor_rows_written_total', { pipeline: 'traffic', table: 'views_by_minute' }),
+  ).toBe((await storedMinuteViews(keyspace)).size);
   expect(await stopGracefully(processor)).toBe(0);
 }, 600_000);
 
