@@ -140,6 +140,22 @@ export const pipelineHealth = dashboard(
     ),
     panel(
       'timeseries',
+      'Cassandra rows written/s by table',
+      [
+        prometheus(
+          `sum by (pipeline, table) (rate(processor_rows_written_total{${PIPELINE}}[$__rate_interval]))`,
+          '{{pipeline}} {{table}}',
+        ),
+      ],
+      {
+        width: 8,
+        defaults: { unit: 'wps', min: 0 },
+        description:
+          'Rows upserted by committed micro-batches: the write load each pipeline puts on Cassandra.',
+      },
+    ),
+    panel(
+      'timeseries',
       'Partition claims and fenced commits (5 min)',
       [
         prometheus(

@@ -15,6 +15,7 @@ import {
   type Panel,
   type PrometheusTarget,
 } from '../../grafana/model.ts';
+import { createProcessorMetrics } from '../../processor/metrics.ts';
 import { SURGE } from '../../schemas/traffic.ts';
 import { projectRoot } from '../../services/config.ts';
 
@@ -189,20 +190,14 @@ describe('Web traffic surges', () => {
 });
 
 describe('processor queries carry the pipeline', () => {
-  const PROCESSOR_METRICS = new Set([
-    'processor_records_total',
-    'processor_dead_letters_total',
-    'processor_batch_duration_seconds_bucket',
-    'processor_consumer_lag',
-    'processor_event_to_store_seconds_bucket',
-    'processor_write_errors_total',
-    'processor_partition_claims_total',
-    'processor_fenced_commits_total',
-    'processor_paused',
-    'processor_state_restore_seconds_sum',
-    'processor_state_restore_seconds_count',
-    'processor_state_entries',
-  ]);
+  // Every series the processor serves: its metrics, histograms by their three series.
+  const PROCESSOR_METRICS = new Set(
+    createProcessorMetrics()
+      .registry.getMetricsAsArray()
+      .flatMap(({ name, type }) =>
+        String(type) === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => name + suffix) : [name],
+      ),
+  );
 
   test('pipeline health: a multi-value $pipeline (All: every pipeline) in every processor query and legend', () => {
     const health = board('pipeline-health');
