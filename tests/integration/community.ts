@@ -6,7 +6,7 @@ import { projectRoot } from '../../services/config.ts';
 import { MINUTE_MS } from '../../common/time.ts';
 import { EMOTIONS, type CommunityEvent, type EmotionCounts } from '../../schemas/community.ts';
 import type { WindowFacts } from '../support/community-reference.ts';
-import { cassandraClient, startProgram, workDir } from './harmony.ts';
+import { cassandraClient, startPipelines, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 
 export const COMMUNITY_GRACE_SECONDS = 10;
@@ -59,14 +59,10 @@ export function startCommunityProcessor(
   instance: string,
   settings: Record<string, string> = {},
 ): ChildProcess {
-  return startProgram(
-    'processor/main.ts',
+  return startPipelines(
+    'community',
+    { prefix, instance, port },
     {
-      PROCESSOR_PIPELINES: 'community',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: instance,
-      PROCESSOR_METRICS_PORT: String(port),
       CASSANDRA_KEYSPACE_COMMUNITY: keyspace,
       COMMUNITY_GRACE_SECONDS: String(COMMUNITY_GRACE_SECONDS),
       ...settings,

@@ -23,7 +23,15 @@ import {
   scrapeThisRun,
   killPrograms,
 } from './grafana-live.ts';
-import { isolatedRun, programLog, startProgram, testProducer, waitFor, workDir } from './harmony.ts';
+import {
+  isolatedRun,
+  programLog,
+  startPipelines,
+  startProgram,
+  testProducer,
+  waitFor,
+  workDir,
+} from './harmony.ts';
 import { registerProgram } from './programs.ts';
 import { kafkaBrokers, promQuery, promSeries as series } from './services.ts';
 
@@ -119,16 +127,10 @@ beforeAll(async () => {
     ],
     'flights-grafana',
   );
-  startProgram(
-    'processor/main.ts',
-    {
-      PROCESSOR_PIPELINES: 'flights',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: 'flights-grafana',
-      PROCESSOR_METRICS_PORT: String(PORTS.processor),
-      CASSANDRA_KEYSPACE_FLIGHTS: keyspace,
-    },
+  startPipelines(
+    'flights',
+    { prefix, instance: 'flights-grafana', port: PORTS.processor },
+    { CASSANDRA_KEYSPACE_FLIGHTS: keyspace },
     'flights-grafana-processor.log',
   );
   startProgram(

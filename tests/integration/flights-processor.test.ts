@@ -8,7 +8,7 @@ import {
   committedMessages,
   isolatedRun,
   metricsText,
-  startProgram,
+  startPipelines,
   stopGracefully,
   testProducer,
   waitFor,
@@ -22,14 +22,10 @@ const LATE = 50;
 const PORT = 19990;
 
 function startFlightsProcessor(prefix: string, keyspace: string, run: number): ChildProcess {
-  return startProgram(
-    'processor/main.ts',
+  return startPipelines(
+    'flights',
+    { prefix, instance: 'flights-test', port: PORT },
     {
-      PROCESSOR_PIPELINES: 'flights',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: 'flights-test',
-      PROCESSOR_METRICS_PORT: String(PORT),
       // Small batches: many commits, so that a kill lands between some and inside others.
       PROCESSOR_BATCH_MAX_RECORDS: '50',
       CASSANDRA_KEYSPACE_FLIGHTS: keyspace,

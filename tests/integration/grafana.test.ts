@@ -21,11 +21,12 @@ import {
   isolatedRun,
   metricsText,
   programLog,
+  startPipelines,
   startProcessor,
   startProgram,
   storedReportIds,
-  waitFor,
   testProducer,
+  waitFor,
   workDir,
 } from './harmony.ts';
 import {
@@ -345,14 +346,10 @@ beforeAll(async () => {
   targetFile = await scrapeThisRun(prefix, SCRAPED, 'grafana');
   startTraffic();
   startProcessor(prefix, keyspace, PORTS.processor, 500, { PROCESSOR_PIPELINES: 'harmony' });
-  trafficProcessor = startProgram(
-    'processor/main.ts',
+  trafficProcessor = startPipelines(
+    'traffic',
+    { prefix, instance: 'traffic', port: PORTS.trafficProcessor },
     {
-      PROCESSOR_PIPELINES: 'traffic',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: 'traffic',
-      PROCESSOR_METRICS_PORT: String(PORTS.trafficProcessor),
       CASSANDRA_KEYSPACE: keyspace,
       CASSANDRA_KEYSPACE_TRAFFIC: trafficKeyspace,
       TRAFFIC_GRACE_SECONDS: String(TRAFFIC.graceSeconds),

@@ -1,11 +1,12 @@
 /** Where a consumer group stands on its topics, read from the broker as a user would. */
 import { kafka } from './harmony.ts';
 
-/** Whether a consumer group has committed every partition of the topics up to its end. */
-export async function caughtUp(groupId: string, topics: string[]): Promise<boolean> {
+/** How far each partition's end is past the group's committed offset, per `<topic>/<partition>`. */
+export async function committedGaps(groupId: string, topics: string[]): Promise<Map<string, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const gaps = new Map<string, bigint>();
     for (const topic of topics) {
       const [ends, [committed]] = await Promise.all([
         admin.fetchTopicOffsets(topic),
@@ -13,14 +14,19 @@ export async function caughtUp(groupId: string, topics: string[]): Promise<boole
       ]);
       for (const { partition, high } of ends) {
         const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
-        // A transaction's commit marker takes the offset after its last record.
-        if (BigInt(high) - BigInt(offset) > 1n) return false;
+        gaps.set(`${topic}/${partition}`, BigInt(high) - BigInt(offset));
       }
     }
-    return true;
+    return gaps;
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Whether a consumer group has committed every partition of the topics up to its end. */
+export async function caughtUp(groupId: string, topics: string[]): Promise<boolean> {
+  // A transaction's commit marker takes the offset after its last record.
+  return [...(await committedGaps(groupId, topics)).values()].every((gap) => gap <= 1n);
 }
 
 /** Records the group has committed on a topic, all partitions together. */

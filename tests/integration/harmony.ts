@@ -164,6 +164,27 @@ export function programLog(logName: string, tailChars = Infinity): string {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').slice(-tailChars) : '';
 }
 
+/** A processor running some pipelines of this run: its topic prefix, consumer groups and metrics port. */
+export function startPipelines(
+  pipelines: string,
+  { prefix, instance, port }: { prefix: string; instance: string; port: number },
+  settings: Record<string, string>,
+  logName: string,
+): ChildProcess {
+  return startProgram(
+    'processor/main.ts',
+    {
+      PROCESSOR_PIPELINES: pipelines,
+      PROCESSOR_TOPIC_PREFIX: prefix,
+      PROCESSOR_GROUP_ID: `${prefix}processor`,
+      PROCESSOR_INSTANCE_ID: instance,
+      PROCESSOR_METRICS_PORT: String(port),
+      ...settings,
+    },
+    logName,
+  );
+}
+
 export function startProcessor(
   prefix: string,
   keyspace: string,

@@ -13,7 +13,7 @@ import { HASHTAGS_DASHBOARD_UID } from '../../grafana/dashboards/hashtags.ts';
 import type { ApiTarget } from '../../grafana/model.ts';
 import { POSTS_TOPIC, TREND } from '../../schemas/hashtags.ts';
 import { projectRoot } from '../../services/config.ts';
-import { isolatedRun, programLog, startProgram, waitFor, workDir } from './harmony.ts';
+import { isolatedRun, programLog, startPipelines, startProgram, waitFor, workDir } from './harmony.ts';
 import {
   dashboardTargets,
   rulesOf,
@@ -102,17 +102,10 @@ beforeAll(async () => {
       'hashtags-grafana-live.log',
     );
   });
-  startProgram(
-    'processor/main.ts',
-    {
-      PROCESSOR_PIPELINES: 'hashtags',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: 'hashtags-grafana',
-      PROCESSOR_METRICS_PORT: String(PORTS.processor),
-      CASSANDRA_KEYSPACE_HASHTAGS: keyspace,
-      HASHTAGS_GRACE_SECONDS: String(POSTS.graceSeconds),
-    },
+  startPipelines(
+    'hashtags',
+    { prefix, instance: 'hashtags-grafana', port: PORTS.processor },
+    { CASSANDRA_KEYSPACE_HASHTAGS: keyspace, HASHTAGS_GRACE_SECONDS: String(POSTS.graceSeconds) },
     'hashtags-grafana-processor.log',
   );
   startProgram(

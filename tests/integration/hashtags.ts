@@ -16,8 +16,9 @@ import {
 } from '../../schemas/hashtags.ts';
 import { PLACES } from '../../generators/hashtags/places.ts';
 import { factsOf, type PostFacts } from '../support/hashtags-reference.ts';
-import { cassandraClient, kafka, startProgram, testProducer, workDir } from './harmony.ts';
+import { cassandraClient, startPipelines, testProducer, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
+import { committedGaps } from './groups.ts';
 
 export const GRACE_SECONDS = 10;
 /** Partitions the processor creates each of its topics with (see the topology). */
@@ -136,28 +137,6 @@ export const hashtagsSources = (prefix: string) =>
     (topic) => `${prefix}${topic}`,
   );
 
-/** How far each partition's end is past the group's committed offset, per `<topic>/<partition>`. */
-async function backlog(groupId: string, topics: string[]): Promise<Map<string, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const gaps = new Map<string, bigint>();
-    for (const topic of topics) {
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
-      ]);
-      for (const { partition, high } of ends) {
-        const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
-        gaps.set(`${topic}/${partition}`, BigInt(high) - BigInt(offset));
-      }
-    }
-    return gaps;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /**
  * Whether the hashtags pipeline has done everything: posts.raw (written without transactions)
  * committed to its end, and each topic the pipeline writes itself short of its end by no more
@@ -171,10 +150,10 @@ export async function hashtagsDrained(prefix: string): Promise<boolean> {
     [...gaps].every(([key, gap]) =>
       key.startsWith(`${prefix}${POSTS_TOPIC}/`) ? gap === 0n : gap <= BigInt(PARTITIONS),
     );
-  const before = await backlog(groupId, topics);
+  const before = await committedGaps(groupId, topics);
   if (!settled(before)) return false;
   await new Promise((resolve) => setTimeout(resolve, 5000));
-  const after = await backlog(groupId, topics);
+  const after = await committedGaps(groupId, topics);
   return settled(after) && [...after].every(([key, gap]) => before.get(key) === gap);
 }
 
@@ -184,17 +163,10 @@ export function startHashtagsProcessor(
   port: number,
   instance: string,
 ): ChildProcess {
-  return startProgram(
-    'processor/main.ts',
-    {
-      PROCESSOR_PIPELINES: 'hashtags',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: instance,
-      PROCESSOR_METRICS_PORT: String(port),
-      CASSANDRA_KEYSPACE_HASHTAGS: keyspace,
-      HASHTAGS_GRACE_SECONDS: String(GRACE_SECONDS),
-    },
+  return startPipelines(
+    'hashtags',
+    { prefix, instance, port },
+    { CASSANDRA_KEYSPACE_HASHTAGS: keyspace, HASHTAGS_GRACE_SECONDS: String(GRACE_SECONDS) },
     `hashtags-processor-${instance}.log`,
   );
 }

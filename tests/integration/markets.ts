@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import type { Bar } from '../../schemas/markets.ts';
 import { projectRoot } from '../../services/config.ts';
-import { cassandraClient, startProgram, workDir } from './harmony.ts';
+import { cassandraClient, startPipelines, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 
 export interface GeneratedTicks {
@@ -49,17 +49,10 @@ export function startMarketsProcessor(
   instance: string,
   settings: Record<string, string> = {},
 ): ChildProcess {
-  return startProgram(
-    'processor/main.ts',
-    {
-      PROCESSOR_PIPELINES: 'bollinger,aroon',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: instance,
-      PROCESSOR_METRICS_PORT: String(port),
-      CASSANDRA_KEYSPACE_MARKETS: keyspace,
-      ...settings,
-    },
+  return startPipelines(
+    'bollinger,aroon',
+    { prefix, instance, port },
+    { CASSANDRA_KEYSPACE_MARKETS: keyspace, ...settings },
     `markets-processor-${instance}.log`,
   );
 }

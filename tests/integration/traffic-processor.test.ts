@@ -7,7 +7,7 @@ import {
   committedMessages,
   isolatedRun,
   metricsText,
-  startProgram,
+  startPipelines,
   stopGracefully,
   testProducer,
   waitFor,
@@ -27,17 +27,10 @@ function startTrafficProcessor(
   port: number,
   instance: string,
 ): ChildProcess {
-  return startProgram(
-    'processor/main.ts',
-    {
-      PROCESSOR_PIPELINES: 'traffic',
-      PROCESSOR_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_INSTANCE_ID: instance,
-      PROCESSOR_METRICS_PORT: String(port),
-      CASSANDRA_KEYSPACE_TRAFFIC: keyspace,
-      TRAFFIC_GRACE_SECONDS: String(GRACE_SECONDS),
-    },
+  return startPipelines(
+    'traffic',
+    { prefix, instance, port },
+    { CASSANDRA_KEYSPACE_TRAFFIC: keyspace, TRAFFIC_GRACE_SECONDS: String(GRACE_SECONDS) },
     `traffic-processor-${instance}.log`,
   );
 }
