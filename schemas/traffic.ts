@@ -134,11 +134,28 @@ export interface SurgeCandidates {
 
 export const TRAFFIC_KEYSPACE = 'traffic';
 
+/** How many shards an hour of business_minutes is spread over. */
+export const BUSINESS_MINUTE_SHARDS = 64;
+
+/**
+ * The shard of business_minutes that holds a business's rows: the 32-bit FNV-1a hash of its id's
+ * UTF-16 code units, modulo BUSINESS_MINUTE_SHARDS. The writer and the readers both call this;
+ * changing it orphans every stored row.
+ */
+export function businessShard(businessId: string): number {
+  let hash = 0x811c9dc5;
+  for (let at = 0; at < businessId.length; at += 1) {
+    hash ^= businessId.charCodeAt(at);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % BUSINESS_MINUTE_SHARDS;
+}
+
 /** Typed rows of provisioning/cassandra/traffic.cql: the processor writes them, the query API reads them. */
 export interface TrafficTables {
   businesses: Business;
-  /** Page views of one business in one minute of event time; partitioned by (business, day). */
-  views_by_minute: { business_id: string; day: Date; minute: Date; views: number };
+  /** Page views of one business in one minute of event time; partitioned by (hour, businessShard). */
+  business_minutes: { hour: Date; shard: number; business_id: string; minute: Date; views: number };
   /** The global top 10 of one step; partitioned by the hour of the step. */
   top_surges: {
     hour: Date;

@@ -134,15 +134,15 @@ export function surgesAnswer(rows: SurgeRow[], businesses: Map<string, Business>
 }
 
 /**
- * What to read of views_by_minute for [from, to): the minutes from 16 before the first one (for
- * the trailing averages of the first minutes) up to `to`, and the day partitions holding them.
+ * What to read of business_minutes for [from, to): the minutes from 16 before the first one (for
+ * the trailing averages of the first minutes) up to `to`, and the hours whose partitions hold them.
  */
-export function viewsReadPlan(from: Date, to: Date): { from: Date; to: Date; days: Date[] } {
+export function viewsReadPlan(from: Date, to: Date): { from: Date; to: Date; hours: Date[] } {
   const readFrom = bucketStart(from.getTime(), MINUTE_MS) - TRAILING_OFFSET_MS - SURGE.trailingMs;
   return {
     from: new Date(readFrom),
     to,
-    days: bucketsBetween(readFrom, to.getTime(), DAY_MS).map((day) => new Date(day)),
+    hours: bucketsBetween(readFrom, to.getTime(), HOUR_MS).map((hour) => new Date(hour)),
   };
 }
 

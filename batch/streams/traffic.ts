@@ -3,7 +3,7 @@
  * processor writes (provisioning/cassandra/traffic.cql). No jobs, and no schema of its own to
  * apply: until the processor has created the tables, the routes answer 503 saying so.
  */
-import { SURGE, type Business, type TrafficTables } from '../../schemas/traffic.ts';
+import { businessShard, SURGE, type Business, type TrafficTables } from '../../schemas/traffic.ts';
 import { TypedTables } from '../rows.ts';
 import { route, type BatchStream, type StreamContext } from '../stream.ts';
 import { TablesPresent } from '../tables-present.ts';
@@ -24,7 +24,7 @@ import {
 /** Every table of TrafficTables, by name: the compiler keeps the two lists the same. */
 const TRAFFIC_TABLES: Record<keyof TrafficTables, true> = {
   businesses: true,
-  views_by_minute: true,
+  business_minutes: true,
   top_surges: true,
 };
 
@@ -80,15 +80,16 @@ export class TrafficQueries {
   ): Promise<{ business_id: string; name: string | null; minutes: MinuteViews[] }> {
     return this.read(async () => {
       const plan = viewsReadPlan(from, to);
-      const [business, days] = await Promise.all([
+      const shard = businessShard(businessId);
+      const [business, hours] = await Promise.all([
         this.businesses([businessId]),
         Promise.all(
-          plan.days.map((day) =>
+          plan.hours.map((hour) =>
             this.tables.select(
-              'views_by_minute',
+              'business_minutes',
               ['minute', 'views'],
-              'WHERE business_id = ? AND day = ? AND minute >= ? AND minute < ?',
-              [businessId, day, plan.from, plan.to],
+              'WHERE hour = ? AND shard = ? AND business_id = ? AND minute >= ? AND minute < ?',
+              [hour, shard, businessId, plan.from, plan.to],
             ),
           ),
         ),
@@ -96,7 +97,7 @@ export class TrafficQueries {
       return {
         business_id: businessId,
         name: business.get(businessId)?.name ?? null,
-        minutes: minutesWithTrailing(days.flat(), from, to),
+        minutes: minutesWithTrailing(hours.flat(), from, to),
       };
     });
   }

@@ -10,8 +10,9 @@
  * partition only, so the global top 10 is always among the partitions' top 10s.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { bucketOf, DAY_MS, HOUR_MS, MINUTE_MS } from '../../common/time.ts';
+import { bucketOf, HOUR_MS, MINUTE_MS } from '../../common/time.ts';
 import {
+  businessShard,
   compareSurges,
   parseBusiness,
   parsePageView,
@@ -176,10 +177,11 @@ class PageViewCounter implements PartitionProcessor<PageView> {
 
   private emitMinute(minute: number, out: Emitter): void {
     const minuteDate = new Date(minute);
-    const day = bucketOf(minuteDate, DAY_MS);
+    const hour = bucketOf(minuteDate, HOUR_MS);
     for (const businessId of this.businessesBetween(minute, minute + MINUTE_MS)) {
       const views = viewsBetween(this.views.get(businessId)!, minute, minute + MINUTE_MS);
-      out.row(row('views_by_minute', { business_id: businessId, day, minute: minuteDate, views }));
+      const shard = businessShard(businessId);
+      out.row(row('business_minutes', { hour, shard, business_id: businessId, minute: minuteDate, views }));
     }
     out.stored(minute + MINUTE_MS / 2);
   }

@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CassandraStore } from '../../common/cassandra.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf, bucketStart } from '../../common/time.ts';
+import { HOUR_MS, MINUTE_MS, bucketOf, bucketStart } from '../../common/time.ts';
 import { projectRoot } from '../../services/config.ts';
-import type { Business, TrafficTables } from '../../schemas/traffic.ts';
+import { businessShard, type Business, type TrafficTables } from '../../schemas/traffic.ts';
 import { startProgram, stopGracefully, waitFor } from './harmony.ts';
 import { cassandraContactPoint, uniqueName } from './services.ts';
 
@@ -103,7 +103,7 @@ const surges: Surge[] = [
   { ...surge('2026-03-01T00:00:00Z', 1, 'b-3', 6, 1), step: recentStep },
 ];
 
-/** views_by_minute rows: `views(k)` views at the k-th minute from `first`, minutes where it is undefined absent. */
+/** business_minutes rows: `views(k)` views at the k-th minute from `first`, minutes where it is undefined absent. */
 function minutes(businessId: string, first: string, count: number, views: (k: number) => number | undefined) {
   return Array.from({ length: count }, (_, k) => ({
     business_id: businessId,
@@ -175,9 +175,10 @@ test('surges and views once the tables exist, as defined', async () => {
     );
   }
   for (const row of views) {
-    await insert('views_by_minute (business_id, day, minute, views) VALUES (?, ?, ?, ?)', [
+    await insert('business_minutes (hour, shard, business_id, minute, views) VALUES (?, ?, ?, ?, ?)', [
+      bucketOf(row.minute, HOUR_MS),
+      businessShard(row.business_id),
       row.business_id,
-      bucketOf(row.minute, DAY_MS),
       row.minute,
       row.views,
     ]);

@@ -122,7 +122,7 @@ test('200,000 generated page views: every per-minute count and the top 10 at thr
   expect(sampleValue(metrics, 'traffic_top_steps_total', {})).toBeGreaterThan(100);
   // A window is written once, when it closes: as many rows written as minute rows stored.
   expect(
-    sampleValue(metrics, 'processor_rows_written_total', { pipeline: 'traffic', table: 'views_by_minute' }),
+    sampleValue(metrics, 'processor_rows_written_total', { pipeline: 'traffic', table: 'business_minutes' }),
   ).toBe((await storedMinuteViews(keyspace)).size);
   expect(await stopGracefully(processor)).toBe(0);
 }, 600_000);

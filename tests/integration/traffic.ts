@@ -64,7 +64,7 @@ export function generateTraffic(
 /** Every stored minute row, keyed `<business>|<minute ms>` as the reference keys them. */
 export async function storedMinuteViews(keyspace: string): Promise<Map<string, number>> {
   const views = new Map<string, number>();
-  const query = `SELECT business_id, minute, views FROM ${keyspace}.views_by_minute`;
+  const query = `SELECT business_id, minute, views FROM ${keyspace}.business_minutes`;
   for await (const row of await cassandraClient.execute(query, [], { prepare: true, fetchSize: 5000 })) {
     views.set(`${row.business_id as string}|${(row.minute as Date).getTime()}`, row.views as number);
   }

@@ -181,15 +181,16 @@ describe('surges at a time', () => {
 });
 
 describe('views per minute', () => {
-  test('reads from 16 minutes before the first minute, in the day partitions that hold them', () => {
-    expect(viewsReadPlan(at('2026-03-01T10:00:30Z'), at('2026-03-01T11:00:00Z'))).toEqual({
-      from: at('2026-03-01T09:44:00Z'),
+  test('reads from 16 minutes before the first minute, in the hour partitions that hold them', () => {
+    expect(viewsReadPlan(at('2026-03-01T10:20:30Z'), at('2026-03-01T11:00:00Z'))).toEqual({
+      from: at('2026-03-01T10:04:00Z'),
       to: at('2026-03-01T11:00:00Z'),
-      days: [at('2026-03-01T00:00:00Z')],
+      hours: [at('2026-03-01T10:00:00Z')],
     });
-    expect(viewsReadPlan(at('2026-03-02T00:10:00Z'), at('2026-03-02T00:20:00Z')).days).toEqual([
-      at('2026-03-01T00:00:00Z'),
+    expect(viewsReadPlan(at('2026-03-02T00:10:00Z'), at('2026-03-02T01:20:00Z')).hours).toEqual([
+      at('2026-03-01T23:00:00Z'),
       at('2026-03-02T00:00:00Z'),
+      at('2026-03-02T01:00:00Z'),
     ]);
   });
 

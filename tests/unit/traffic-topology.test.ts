@@ -4,7 +4,7 @@ import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import { TopologyTestDriver, type PipedRecord } from '../../processor/dsl/driver.ts';
 import { createTrafficTopology, surgeAt, surgingSince } from '../../processor/streams/traffic.ts';
 import { mulberry32 } from '../../generators/harmony/drones.ts';
-import { SURGE, type TrafficTables } from '../../schemas/traffic.ts';
+import { BUSINESS_MINUTE_SHARDS, businessShard, SURGE, type TrafficTables } from '../../schemas/traffic.ts';
 import { topAt, viewsPerMinute, type View } from '../support/traffic-reference.ts';
 
 const PAGEVIEWS = 'traffic.pageviews';
@@ -28,13 +28,13 @@ function driver(partitions = 2) {
   });
 }
 
-type MinuteRow = TrafficTables['views_by_minute'];
+type MinuteRow = TrafficTables['business_minutes'];
 type TopRow = TrafficTables['top_surges'];
 
 const minuteRows = (rows: { table: string; values: Record<string, unknown> }[]) =>
   new Map(
     rows
-      .filter((row) => row.table === 'views_by_minute')
+      .filter((row) => row.table === 'business_minutes')
       .map(({ values }) => values as unknown as MinuteRow)
       .map((row) => [`${row.business_id}|${row.minute.getTime()}`, row.views]),
   );
@@ -91,7 +91,7 @@ describe('traffic topology', () => {
       pageView('b-2', START + 52_000, 0, 'r3'),
       pageView('b-1', START + MINUTE_MS + 5_000, 0, 'r4'),
     ]);
-    expect(test.rows.filter((row) => row.table === 'views_by_minute')).toEqual([]);
+    expect(test.rows.filter((row) => row.table === 'business_minutes')).toEqual([]);
     // Inside the grace: still merged into the first minute.
     test.pipe(PAGEVIEWS, [
       pageView('b-2', START + 50_000, 0, 'r5'),
@@ -106,7 +106,10 @@ describe('traffic topology', () => {
       ]),
     );
     const [row] = test.rows;
-    expect(row!.values['day']).toEqual(new Date('2026-11-20T00:00:00.000Z'));
+    expect(row!.values).toMatchObject({
+      hour: new Date('2026-11-20T08:00:00.000Z'),
+      shard: businessShard(row!.values['business_id'] as string),
+    });
   });
 
   test('a view later than the grace is set aside with its reason and origin, and merged nowhere', () => {
@@ -248,5 +251,21 @@ describe('traffic topology', () => {
       surge: 3,
     });
     expect(SURGE.topN).toBe(10);
+  });
+});
+
+describe('business_minutes shards', () => {
+  test('FNV-1a of the id modulo the shard count: fixed values, so stored rows stay findable', () => {
+    // FNV-1a 32-bit: "" is 0x811c9dc5, "a" is 0xe40c292c.
+    expect(businessShard('')).toBe(0x811c9dc5 % BUSINESS_MINUTE_SHARDS);
+    expect(businessShard('a')).toBe(0xe40c292c % BUSINESS_MINUTE_SHARDS);
+  });
+
+  test('spreads ids over every shard, each within a quarter of an even share', () => {
+    const counts = new Array<number>(BUSINESS_MINUTE_SHARDS).fill(0);
+    for (let id = 0; id < 64_000; id += 1) counts[businessShard(`b-${id}`)]! += 1;
+    const even = 64_000 / BUSINESS_MINUTE_SHARDS;
+    expect(Math.min(...counts)).toBeGreaterThan(even * 0.75);
+    expect(Math.max(...counts)).toBeLessThan(even * 1.25);
   });
 });
