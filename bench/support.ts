@@ -248,6 +248,7 @@ export async function untilTaken(
 ) {
   let firstAt: number | undefined;
   let firstTaken = 0;
+  let firstCpuSeconds = 0;
   const peak = { rss: 0, entries: 0 };
   for (;;) {
     if (processor.exitCode !== null) throw new Error(`the processor exited with ${processor.exitCode}`);
@@ -257,14 +258,18 @@ export async function untilTaken(
       peak.entries,
       sampleValue(now.text, 'processor_state_entries', { pipeline }) ?? 0,
     );
+    const cpuSeconds = sampleValue(now.text, 'process_cpu_seconds_total') ?? 0;
     if (now.taken > 0 && firstAt === undefined) {
       firstAt = performance.now();
       firstTaken = now.taken;
+      firstCpuSeconds = cpuSeconds;
     }
     if (now.taken >= target) {
       return {
         seconds: (performance.now() - (firstAt ?? performance.now())) / 1000,
         counted: now.taken - firstTaken,
+        /** The processor's CPU time (all its threads) over the same span. */
+        cpuSeconds: cpuSeconds - firstCpuSeconds,
         peak,
         text: now.text,
       };

@@ -126,9 +126,14 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
           ['processor / raw drain (whole run)', (drainRate / rawRate.overall).toFixed(2)],
           ['processor / raw drain (fetching)', (drainRate / rawRate.fetching).toFixed(2)],
           ['minute rows written (drain)', `${minuteRows}: one per ${(1 / rowsPerView).toFixed(1)} views`],
+          ['  Cassandra rows/s in the drain', `${Math.round(rowsPerView * drainRate)}`],
           [
-            '  Cassandra rows/s at 0.5 of the raw drain',
-            `${Math.round(rowsPerView * 0.5 * rawRate.overall)} rows/s (the drain wrote ${Math.round(rowsPerView * drainRate)})`,
+            'processor CPU in the drain',
+            `${(drain.cpuSeconds / drain.seconds).toFixed(2)} cores, ${((drain.cpuSeconds / drain.counted) * 1e6).toFixed(1)} µs a view`,
+          ],
+          [
+            '  a view’s whole budget at 0.5 of the raw drain',
+            `${(1e6 / (0.5 * rawRate.overall)).toFixed(1)} µs`,
           ],
           ['peak RSS', `${(Math.max(drain.peak.rss, live.peak.rss) / 2 ** 20).toFixed(0)} MiB`],
           ['peak state entries (businesses held)', `${drain.peak.entries}`],
