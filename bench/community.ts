@@ -22,6 +22,7 @@ import {
   startProcessor,
   untilTaken,
   withCleanup,
+  configuredBatchRecords,
 } from './support.ts';
 
 export interface CommunityBenchOptions {
@@ -32,17 +33,10 @@ const PRELOAD_RATE_PER_SECOND = 500;
 const SEED = 5;
 const DRAIN_PORT = 19920;
 const RECOVERY_PORT = 19921;
-const BATCH_RECORDS = 5000;
+const BATCH_RECORDS = configuredBatchRecords();
 
 const communityEnv = (prefix: string, group: string, keyspace: string, port: number) =>
-  processorEnv(
-    'community',
-    { prefix, group, port },
-    {
-      CASSANDRA_KEYSPACE_COMMUNITY: keyspace,
-      PROCESSOR_BATCH_MAX_RECORDS: String(BATCH_RECORDS),
-    },
-  );
+  processorEnv('community', { prefix, group, port }, { CASSANDRA_KEYSPACE_COMMUNITY: keyspace });
 
 /** Texts analysed per second, in this process, over the texts of the preloaded events. */
 function emotionRate(texts: string[]): number {

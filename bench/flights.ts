@@ -28,6 +28,7 @@ import {
   untilTaken,
   withCleanup,
   type BenchServices,
+  configuredBatchRecords,
 } from './support.ts';
 
 export interface FlightsBenchOptions {
@@ -39,7 +40,7 @@ const START = '2026-03-01T00:00:00Z';
 const DRAIN_PORT = 20000;
 const RECOVERY_PORT = 20001;
 const POLL_MS = 250;
-const BATCH_RECORDS = 5000;
+const BATCH_RECORDS = configuredBatchRecords();
 const GRACE_MS = 7_200_000;
 
 const flightsEnv = (prefix: string, group: string, keyspace: string, port: number) =>
@@ -48,7 +49,6 @@ const flightsEnv = (prefix: string, group: string, keyspace: string, port: numbe
     { prefix, group, port },
     {
       CASSANDRA_KEYSPACE_FLIGHTS: keyspace,
-      PROCESSOR_BATCH_MAX_RECORDS: String(BATCH_RECORDS),
       FLIGHTS_GRACE_SECONDS: String(GRACE_MS / 1000),
     },
   );

@@ -4,7 +4,6 @@ import { CassandraStore, type Row } from '../common/cassandra.ts';
 import { bucketsBetween, histogramBuckets, histogramQuantile } from '../common/exposition.ts';
 import { DAY_MS } from '../common/time.ts';
 import { droneReports } from '../generators/harmony/drones.ts';
-import { loadProcessorConfig } from '../processor/config.ts';
 import { harmonyRows } from '../processor/streams/harmony.ts';
 import { projectRoot } from '../services/config.ts';
 import {
@@ -19,6 +18,7 @@ import {
   startProcessor,
   untilTaken,
   withCleanup,
+  configuredBatchRecords,
 } from './support.ts';
 
 export interface HarmonyBenchOptions {
@@ -98,8 +98,7 @@ async function rawWriteRate(
  * broker's own drain rate of the same topic for reference.
  */
 export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> {
-  // The processor's micro-batch, from the environment the processor is started with.
-  const rawChunk = options.rawChunk ?? loadProcessorConfig().runtime.batchMaxRecords;
+  const rawChunk = options.rawChunk ?? configuredBatchRecords();
   const run = `bench_${Date.now().toString(36)}`;
   const prefix = `${run}.`;
   const topic = `${prefix}drone.reports`;

@@ -28,7 +28,6 @@ export interface HashtagsBenchOptions {
 const PRELOAD_RATE_PER_SECOND = 500;
 const SEED = 3;
 const DRAIN_PORT = 19950;
-const BATCH_RECORDS = 5000;
 
 export async function benchHashtags(options: HashtagsBenchOptions): Promise<void> {
   const services = await connectServices();
@@ -70,7 +69,7 @@ export async function benchHashtags(options: HashtagsBenchOptions): Promise<void
         processorEnv(
           'hashtags',
           { prefix, group: `${prefix}drain`, port: DRAIN_PORT },
-          { CASSANDRA_KEYSPACE_HASHTAGS: keyspace, PROCESSOR_BATCH_MAX_RECORDS: String(BATCH_RECORDS) },
+          { CASSANDRA_KEYSPACE_HASHTAGS: keyspace },
         ),
       );
       const [posts, counted] = await Promise.all([

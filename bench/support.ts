@@ -6,6 +6,7 @@ import cassandra from 'cassandra-driver';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { sampleValue } from '../common/exposition.ts';
 import { loadServicesConfig, projectRoot } from '../services/config.ts';
+import { loadProcessorConfig } from '../processor/config.ts';
 
 const STOP_TIMEOUT_MS = 30_000;
 const CLEANUP_TIMEOUT_MS = 30_000;
@@ -149,6 +150,14 @@ export function processorEnv(
     PROCESSOR_METRICS_PORT: String(port),
     ...settings,
   };
+}
+
+/**
+ * The processor's micro-batch bound as the processors a bench starts will have it: they inherit
+ * the bench's environment, so PROCESSOR_BATCH_MAX_RECORDS or else its default.
+ */
+export function configuredBatchRecords(): number {
+  return loadProcessorConfig().runtime.batchMaxRecords;
 }
 
 /** Starts the processor with these settings on top of the services' addresses. */

@@ -26,6 +26,7 @@ import {
   startProcessor,
   untilTaken,
   withCleanup,
+  configuredBatchRecords,
 } from './support.ts';
 
 export interface TrafficBenchOptions {
@@ -38,18 +39,10 @@ const PRELOAD_RATE_PER_SECOND = 4000;
 const SEED = 5;
 const DRAIN_PORT = 19640;
 const RECOVERY_PORT = 19641;
-/** The processor's micro-batch bound (PROCESSOR_BATCH_MAX_RECORDS), set here so the bench can name it. */
-const BATCH_RECORDS = 5000;
+const BATCH_RECORDS = configuredBatchRecords();
 
 const trafficEnv = (prefix: string, group: string, keyspace: string, port: number) =>
-  processorEnv(
-    'traffic',
-    { prefix, group, port },
-    {
-      CASSANDRA_KEYSPACE_TRAFFIC: keyspace,
-      PROCESSOR_BATCH_MAX_RECORDS: String(BATCH_RECORDS),
-    },
-  );
+  processorEnv('traffic', { prefix, group, port }, { CASSANDRA_KEYSPACE_TRAFFIC: keyspace });
 
 /** A quantile of the live run's event-to-store seconds, or why there is none. */
 function liveLatency(q: number, buckets: HistogramBucket[]): string {

@@ -30,18 +30,14 @@ export const PRODUCE_REQUEST_MAX_BYTES = 512 * 1024;
 /** Bytes a record takes beyond its key and value in a record batch, rounded up. */
 const RECORD_OVERHEAD_BYTES = 64;
 /**
- * kafkajs groups a request's messages per partition by copying the group for every message
- * (groupMessagesPerPartition), quadratic in the request's size: 5,000 small changelog records
- * in one request cost more CPU than their processing. Requests of 1,000 keep that negligible
- * for a round trip each.
+ * Splits records into produce requests of at most `maxBytes` and `maxRecords` each, keeping their
+ * order. Bytes alone bound a request by default: kafkajs groups a request's messages in linear
+ * time (our patch of it; it copied each partition's group for every message).
  */
-export const PRODUCE_REQUEST_MAX_RECORDS = 1000;
-
-/** Splits records into produce requests of at most `maxBytes` each, keeping their order. */
 export function produceRequests(
   outputs: OutputRecord[],
   maxBytes = PRODUCE_REQUEST_MAX_BYTES,
-  maxRecords = PRODUCE_REQUEST_MAX_RECORDS,
+  maxRecords = Number.POSITIVE_INFINITY,
 ): TopicMessages[][] {
   const requests: TopicMessages[][] = [];
   let current = new Map<string, TopicMessages>();
@@ -168,7 +164,7 @@ export async function commitTransaction(
   groupId: string,
   outputs: OutputRecord[],
   position: ConsumedPosition,
-  recordsPerRequest = PRODUCE_REQUEST_MAX_RECORDS,
+  recordsPerRequest = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const transaction = await producer.transaction();
   try {

@@ -6,7 +6,7 @@ import { schemaStatements, upsertStatement } from '../../common/cassandra.ts';
 import { loadProcessorConfig, parsePipelines } from '../../processor/config.ts';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
 import { DEAD_LETTER_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
-import { isFenced, produceRequests } from '../../processor/runtime/producers.ts';
+import { isFenced, PRODUCE_REQUEST_MAX_BYTES, produceRequests } from '../../processor/runtime/producers.ts';
 import { continuesFrom } from '../../processor/runtime/run-topology.ts';
 import { TopologyTestDriver } from '../../processor/dsl/driver.ts';
 import { ACCEPTED, source, type Topology } from '../../processor/dsl/topology.ts';
@@ -137,8 +137,12 @@ test("a transaction's records go out in produce requests that stay under the bro
     true,
   );
   expect(produceRequests([])).toEqual([]);
+  // Bytes alone cut requests: 2,500 small records (about 175 KB) are one request.
   const small = Array.from({ length: 2500 }, (_, index) => ({ topic: 'c', key: `k${index}`, value: 'v' }));
-  expect(produceRequests(small).map((request) => request[0]!.messages.length)).toEqual([1000, 1000, 500]);
+  expect(produceRequests(small).map((request) => request[0]!.messages.length)).toEqual([2500]);
+  expect(
+    produceRequests(small, PRODUCE_REQUEST_MAX_BYTES, 1000).map((request) => request[0]!.messages.length),
+  ).toEqual([1000, 1000, 500]);
 });
 
 test('a chunk continues the state across hidden records, never across records it has not seen', () => {
