@@ -33,7 +33,6 @@ const PRELOAD_RATE_PER_SECOND = 500;
 const SEED = 5;
 const DRAIN_PORT = 19920;
 const RECOVERY_PORT = 19921;
-const BATCH_RECORDS = configuredBatchRecords();
 
 const communityEnv = (prefix: string, group: string, keyspace: string, port: number) =>
   processorEnv('community', { prefix, group, port }, { CASSANDRA_KEYSPACE_COMMUNITY: keyspace });
@@ -50,6 +49,7 @@ function emotionRate(texts: string[]): number {
 }
 
 export async function benchCommunity(options: CommunityBenchOptions): Promise<void> {
+  const batchRecords = configuredBatchRecords();
   const services = await connectServices();
   const run = `bench_${Date.now().toString(36)}`;
   const prefix = `${run}.`;
@@ -108,7 +108,7 @@ export async function benchCommunity(options: CommunityBenchOptions): Promise<vo
           ['peak RSS', `${(drain.peak.rss / 2 ** 20).toFixed(0)} MiB`],
           ['peak state entries (sessions, windows, posts)', `${drain.peak.entries}`],
           ['kill -9 after', `${crash.committedAtKill} events committed`],
-          ['  redone after restart', `at most one micro-batch per partition (${BATCH_RECORDS} records)`],
+          ['  redone after restart', `at most one micro-batch per partition (${batchRecords} records)`],
           ['  changelog records restored', `${crash.restored} in ${crash.restoreSeconds.toFixed(1)} s`],
           ['  restart to committing again', `${crash.backSeconds.toFixed(1)} s (process start included)`],
         ],

@@ -40,7 +40,6 @@ const START = '2026-03-01T00:00:00Z';
 const DRAIN_PORT = 20000;
 const RECOVERY_PORT = 20001;
 const POLL_MS = 250;
-const BATCH_RECORDS = configuredBatchRecords();
 const GRACE_MS = 7_200_000;
 
 const flightsEnv = (prefix: string, group: string, keyspace: string, port: number) =>
@@ -57,7 +56,7 @@ const flightsEnv = (prefix: string, group: string, keyspace: string, port: numbe
  * The topology alone on the same records: one task per partition (keyed by airline, 3 of them)
  * running the processor's micro-batches, its effects (rows, changelog) made and dropped.
  */
-function pureRate(file: string): number {
+function pureRate(file: string, batchRecords: number): number {
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
   const node = createFlightsTopology(new Registry(), { graceMs: GRACE_MS }).sources[0]!;
   const topics = { name: (topic: string) => topic, deadLetters: 'dlq', late: 'late', changelog: 'changelog' };
@@ -80,7 +79,7 @@ function pureRate(file: string): number {
       key: airline,
       value: Buffer.from(line),
     });
-    if (batch.length === BATCH_RECORDS || offset === lines.length - 1) {
+    if (batch.length === batchRecords || offset === lines.length - 1) {
       for (const [index, pending] of batches.entries()) {
         if (pending.length === 0) continue;
         rows += tasks[index]!.runBatch(pending.splice(0)).rows.length;
@@ -153,6 +152,7 @@ async function recovery(
 }
 
 export async function benchFlights(options: FlightsBenchOptions): Promise<void> {
+  const batchRecords = configuredBatchRecords();
   const services = await connectServices();
   const run = `bench_${Date.now().toString(36)}`;
   const prefix = `${run}.`;
@@ -183,7 +183,7 @@ export async function benchFlights(options: FlightsBenchOptions): Promise<void> 
         ],
       ]);
       say('the topology alone on the same records, in memory');
-      const pure = pureRate(file);
+      const pure = pureRate(file, batchRecords);
       fs.rmSync(file, { force: true });
       say("measuring Kafka's own drain of the same topic (ConsumerPerformance)");
       const rawRate = brokerDrainRate(services, topic, options.flights, `${prefix}consumer-performance`);
@@ -211,7 +211,7 @@ export async function benchFlights(options: FlightsBenchOptions): Promise<void> 
           ['kill -9 after', `${crash.committedAtKill} flights committed`],
           [
             '  redone after restart',
-            `${crash.redone} flights (at most a micro-batch of ${BATCH_RECORDS} per partition)`,
+            `${crash.redone} flights (at most a micro-batch of ${batchRecords} per partition)`,
           ],
           ['  changelog records restored', `${crash.restored} in ${crash.restoreSeconds.toFixed(1)} s`],
           ['  restart to committing again', `${crash.backSeconds.toFixed(1)} s (process start included)`],

@@ -39,8 +39,6 @@ const PRELOAD_RATE_PER_SECOND = 4000;
 const SEED = 5;
 const DRAIN_PORT = 19640;
 const RECOVERY_PORT = 19641;
-const BATCH_RECORDS = configuredBatchRecords();
-
 const trafficEnv = (prefix: string, group: string, keyspace: string, port: number) =>
   processorEnv('traffic', { prefix, group, port }, { CASSANDRA_KEYSPACE_TRAFFIC: keyspace });
 
@@ -53,6 +51,7 @@ function liveLatency(q: number, buckets: HistogramBucket[]): string {
 }
 
 export async function benchTraffic(options: TrafficBenchOptions): Promise<void> {
+  const batchRecords = configuredBatchRecords();
   const services = await connectServices();
   const run = `bench_${Date.now().toString(36)}`;
   const prefix = `${run}.`;
@@ -133,7 +132,7 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
           ['event-to-store p50 (live)', liveLatency(0.5, latency)],
           ['event-to-store p99 (live)', liveLatency(0.99, latency)],
           ['kill -9 after', `${crash.committedAtKill} views committed`],
-          ['  redone after restart', `at most one micro-batch per partition (${BATCH_RECORDS} records)`],
+          ['  redone after restart', `at most one micro-batch per partition (${batchRecords} records)`],
           ['  changelog records restored', `${crash.restored} in ${crash.restoreSeconds.toFixed(1)} s`],
           ['  restart to committing again', `${crash.backSeconds.toFixed(1)} s (process start included)`],
         ],
