@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gauge, type Registry } from 'prom-client';
-import { DAY_MS, HOUR_MS, SECOND_MS, bucketOf, bucketStart } from '../../common/time.ts';
+import { DAY_MS, HOUR_MS, SECOND_MS, bucketOf, bucketsBetween } from '../../common/time.ts';
 import type { HarmonyTables } from '../../schemas/harmony.ts';
 import { TypedTables, inBatches } from '../rows.ts';
 import { route, type BatchJob, type BatchStream, type StreamContext, type TimeRange } from '../stream.ts';
@@ -176,11 +176,8 @@ export class HarmonyQueries {
       'score_sum',
     ] as const;
     const found: ReportRow[] = [];
-    for (
-      let hour = bucketStart(to.getTime() - 1, HOUR_MS);
-      hour >= from.getTime() - HOUR_MS + 1;
-      hour -= HOUR_MS
-    ) {
+    // Newest partition first: the answer is the newest reports, and reading stops at `limit`.
+    for (const hour of bucketsBetween(from.getTime(), to.getTime(), HOUR_MS).reverse()) {
       const rows = await this.tables.select(
         'reports_by_hour',
         columns,
@@ -205,7 +202,7 @@ export class HarmonyQueries {
       'score_sum',
     ] as const;
     const found: ReportRow[] = [];
-    for (let day = bucketStart(to.getTime() - 1, DAY_MS); day >= from.getTime() - DAY_MS + 1; day -= DAY_MS) {
+    for (const day of bucketsBetween(from.getTime(), to.getTime(), DAY_MS).reverse()) {
       const rows = await this.tables.select(
         'reports_by_drone',
         columns,
