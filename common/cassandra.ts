@@ -249,22 +249,22 @@ export function planUpserts(
 }
 
 /**
- * Runs `work` on every item, at most `concurrency` at a time. After a failure it starts no more,
- * lets the running ones settle (a retry of the whole call then races none of them), and rethrows
- * the first error.
+ * Runs `work` on every item, given with its index, at most `concurrency` at a time. After a
+ * failure it starts no more, lets the running ones settle (a retry of the whole call then races
+ * none of them), and rethrows the first error.
  */
 export async function forEachBounded<T>(
   items: readonly T[],
   concurrency: number,
-  work: (item: T) => Promise<unknown>,
+  work: (item: T, index: number) => Promise<unknown>,
 ): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
     while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
+      const index = next++;
       try {
-        await work(item);
+        await work(items[index]!, index);
       } catch (error) {
         failure ??= { error };
       }
@@ -340,9 +340,10 @@ export class CassandraStore {
 
   /**
    * Upserts rows of any tables of the keyspace. Resolves to the rows Cassandra refused for what
-   * they hold (a key over 64 KiB, say), each written alone first so that only those are left
-   * out: writing them again cannot succeed. Fails on any other error (Cassandra away, a timeout,
-   * a table or column the keyspace lacks); then the call may be retried.
+   * they hold (a key over 64 KiB, say), in the order planUpserts gives the rows, each written
+   * alone first so that only those are left out: writing them again cannot succeed. Fails on any
+   * other error (Cassandra away, a timeout, a table or column the keyspace lacks); then the call
+   * may be retried.
    */
   async upsert(rows: Row[]): Promise<RefusedRow[]> {
     if (rows.length === 0) return [];
@@ -364,8 +365,8 @@ export class CassandraStore {
     const options = { prepare: true, isIdempotent: true };
     const writeOne = (row: Row) =>
       this.client.execute(upsertStatement(keyspace, row), Object.values(row.values), options);
-    const refused: RefusedRow[] = [];
-    const writeAlone = async (row: Row) => {
+    const refused: (RefusedRow & { run: number })[] = [];
+    const writeAlone = async (row: Row, run: number) => {
       try {
         await writeOne(row);
       } catch (error) {
@@ -373,12 +374,12 @@ export class CassandraStore {
         // An invalid request is also what a table or column the keyspace lacks gets: that is
         // the schema's fault, not the row's, and is retried until the schema is there.
         await this.expectColumns(row);
-        refused.push({ row, reason: error.message });
+        refused.push({ row, reason: error.message, run });
       }
     };
     // Bounded concurrency: a large micro-batch must not exceed the driver's in-flight limit.
-    await forEachBounded(runs, concurrency, async (run) => {
-      if (run.length === 1) return writeAlone(run[0]!);
+    await forEachBounded(runs, concurrency, async (run, index) => {
+      if (run.length === 1) return writeAlone(run[0]!, index);
       try {
         await this.client.batch(
           run.map((row) => ({ query: upsertStatement(keyspace, row), params: Object.values(row.values) })),
@@ -386,10 +387,11 @@ export class CassandraStore {
         );
       } catch (error) {
         if (!isRefusal(error)) throw error;
-        for (const row of run) await writeAlone(row);
+        for (const row of run) await writeAlone(row, index);
       }
     });
-    return refused;
+    // Requests finish in any order; the answer keeps the plan's (a stable sort keeps a run's rows in order).
+    return refused.sort((a, b) => a.run - b.run).map(({ row, reason }) => ({ row, reason }));
   }
 
   /** Upserts rows that must all be written: a row refused is an error. */

@@ -152,23 +152,21 @@ describe('estimateRowBytes', () => {
 });
 
 describe('forEachBounded', () => {
-  test('runs every item with at most `concurrency` in flight', async () => {
+  test('runs every item, with its index, with at most `concurrency` in flight', async () => {
     let inFlight = 0;
     let most = 0;
     const done: number[] = [];
-    await forEachBounded(
-      Array.from({ length: 50 }, (_, index) => index),
-      7,
-      async (item) => {
-        inFlight += 1;
-        most = Math.max(most, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, item % 3));
-        inFlight -= 1;
-        done.push(item);
-      },
-    );
+    const items = Array.from({ length: 50 }, (_, index) => index * 10);
+    await forEachBounded(items, 7, async (item, index) => {
+      expect(item).toBe(items[index]);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, index % 3));
+      inFlight -= 1;
+      done.push(item);
+    });
     expect(most).toBe(7);
-    expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, index) => index));
+    expect(done.sort((a, b) => a - b)).toEqual(items);
   });
 
   test('after a failure starts nothing more, lets the running ones settle, then rejects with the first error', async () => {
