@@ -134,6 +134,56 @@ export function brokerDrainRate(
 }
 
 /**
+ * The most any Node processor could drain here: a kafkajs consumer with the processor's fetch
+ * settings that reads each record's key as text and its value through JSON.parse, and nothing
+ * else (no checks, state, writes or commits). Records/s from its first fetched batch.
+ */
+export async function nodeDecodeDrainRate(
+  services: BenchServices,
+  topic: string,
+  messages: number,
+  group: string,
+): Promise<number> {
+  const { runtime } = loadProcessorConfig();
+  const consumer = new Kafka({
+    clientId: 'bench',
+    brokers: [services.brokers],
+    logLevel: logLevel.NOTHING,
+  }).consumer({
+    groupId: group,
+    readUncommitted: false,
+    maxBytesPerPartition: runtime.fetchMaxBytesPerPartition,
+    maxBytes: runtime.fetchMaxBytesPerPartition * 8,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let firstAt: number | undefined;
+    let objects = 0;
+    const seconds = await new Promise<number>((resolve, reject) => {
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      consumer
+        .run({
+          autoCommit: false,
+          partitionsConsumedConcurrently: runtime.partitionsConcurrently,
+          eachBatch: async ({ batch }) => {
+            firstAt ??= performance.now();
+            for (const message of batch.messages) {
+              message.key?.toString('utf8');
+              if (typeof JSON.parse(message.value?.toString('utf8') ?? 'null') === 'object') objects += 1;
+            }
+            if (objects >= messages) resolve((performance.now() - firstAt) / 1000);
+          },
+        })
+        .catch(reject);
+    });
+    return objects / seconds;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/**
  * The settings of a processor instance a bench runs: its pipelines, topic prefix, consumer group
  * (which names the instance too) and metrics port, and the rest (the stream's keyspace, say).
  */

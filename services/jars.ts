@@ -6,11 +6,14 @@ import { projectRoot } from './config.ts';
 import { ServiceError } from './process.ts';
 
 /**
- * Copies the jars a pom under services/<component>/ resolves from Maven Central into
- * <dataDir>/jars/<component>, once per pom content, and returns the classpath.
+ * Copies the jars a pom (by default services/<component>/pom.xml) resolves from Maven Central
+ * into <dataDir>/jars/<component>, once per pom content, and returns the classpath.
  */
-export function ensureJars(dataDir: string, component: string): string {
-  const pom = path.join(projectRoot, 'services', component, 'pom.xml');
+export function ensureJars(
+  dataDir: string,
+  component: string,
+  pom = path.join(projectRoot, 'services', component, 'pom.xml'),
+): string {
   const target = path.join(dataDir, 'jars', component);
   const stamp = path.join(target, '.pom-sha256');
   const pomHash = createHash('sha256').update(fs.readFileSync(pom)).digest('hex');
