@@ -25,7 +25,8 @@ import org.apache.kafka.streams.kstream.TimeWindows;
  * the processor also does, are left out: the comparison favours Kafka Streams.
  *
  * Usage: java -cp <jars> TrafficMinuteCounts.java <brokers> <application id> <source topic>
- *        <output topic> <grace seconds> <stream threads> <state directory>
+ *        <output topic> <grace seconds> <stream threads> <state directory> [<setting>=<value> ...]
+ * where each setting is a Kafka Streams or client setting (commit.interval.ms=1000, say).
  */
 public class TrafficMinuteCounts {
   /** A view's event time; unparseable records become null and are skipped, as the extractor says. */
@@ -45,9 +46,9 @@ public class TrafficMinuteCounts {
   }
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 7) {
+    if (args.length < 7) {
       System.err.println(
-          "usage: TrafficMinuteCounts <brokers> <application id> <source topic> <output topic> <grace seconds> <stream threads> <state directory>");
+          "usage: TrafficMinuteCounts <brokers> <application id> <source topic> <output topic> <grace seconds> <stream threads> <state directory> [<setting>=<value> ...]");
       System.exit(2);
     }
     Properties settings = new Properties();
@@ -59,6 +60,14 @@ public class TrafficMinuteCounts {
     settings.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueExceptionHandler.class);
+    for (int at = 7; at < args.length; at++) {
+      String[] setting = args[at].split("=", 2);
+      if (setting.length != 2) {
+        System.err.println("not a <setting>=<value>: " + args[at]);
+        System.exit(2);
+      }
+      settings.put(setting[0], setting[1]);
+    }
 
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(

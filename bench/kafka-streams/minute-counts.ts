@@ -22,12 +22,19 @@ export interface KafkaStreamsRun {
 }
 
 /**
- * Drains the topic with the Kafka Streams application (exactly_once_v2, its default commit
- * interval) under the application id given, which names its consumer group and internal topics.
+ * Drains the topic with the Kafka Streams application (exactly_once_v2) under the application id
+ * given, which names its consumer group and internal topics.
  */
 export async function kafkaStreamsMinuteCounts(
   services: BenchServices,
-  options: { topic: string; applicationId: string; graceSeconds: number; threads: number },
+  options: {
+    topic: string;
+    applicationId: string;
+    graceSeconds: number;
+    threads: number;
+    /** Kafka Streams and client settings on top of the defaults. */
+    settings: Record<string, string>;
+  },
 ): Promise<KafkaStreamsRun> {
   const classpath = ensureJars(
     loadServicesConfig().dataDir,
@@ -46,6 +53,7 @@ export async function kafkaStreamsMinuteCounts(
     [
       ...['-cp', classpath, APPLICATION, services.brokers, options.applicationId, options.topic, output],
       ...[String(options.graceSeconds), String(options.threads), stateDir],
+      ...Object.entries(options.settings).map(([name, value]) => `${name}=${value}`),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
