@@ -74,23 +74,42 @@ export const MAX_BUSINESS_BYTES = 4 * 1024;
 const MAX_ID_CHARS = 64;
 const MAX_TEXT_CHARS = 512;
 
-/** A page view, checked field by field; the reason names the first thing wrong, for a dead letter. */
+/** A page view as decoded: its fields and its event time in epoch ms. */
+export interface CheckedPageView extends PageView {
+  time: number;
+}
+
+/**
+ * A page view, checked field by field; the reason names the first thing wrong, for a dead letter.
+ * The checks run one after another rather than through `all`: this decoder runs for every view,
+ * at over 100,000 a second, and building and walking `all`'s object of results took a third of
+ * its time.
+ */
 export function parsePageView(
   bytes: Buffer | string | null,
   eventTimes: EventTimeRange = DEFAULT_EVENT_TIME_RANGE,
-): Result<PageView> {
+): Result<CheckedPageView> {
   const decoded = decodeObject(bytes, MAX_PAGEVIEW_BYTES);
   if (!decoded.ok) return decoded;
   const json = decoded.value;
-  const fields = all({
-    request_id: text(json, 'request_id', MAX_ID_CHARS),
-    business_id: text(json, 'business_id', MAX_ID_CHARS),
-    event_time: isoTime(json, 'event_time', eventTimes),
-    platform: oneOf(json, 'platform', PLATFORMS),
-    path: text(json, 'path', MAX_TEXT_CHARS),
+  const requestId = text(json, 'request_id', MAX_ID_CHARS);
+  if (!requestId.ok) return requestId;
+  const businessId = text(json, 'business_id', MAX_ID_CHARS);
+  if (!businessId.ok) return businessId;
+  const eventTime = isoTime(json, 'event_time', eventTimes);
+  if (!eventTime.ok) return eventTime;
+  const platform = oneOf(json, 'platform', PLATFORMS);
+  if (!platform.ok) return platform;
+  const path = text(json, 'path', MAX_TEXT_CHARS);
+  if (!path.ok) return path;
+  return ok({
+    request_id: requestId.value,
+    business_id: businessId.value,
+    event_time: eventTime.value.text,
+    platform: platform.value,
+    path: path.value,
+    time: eventTime.value.ms,
   });
-  if (!fields.ok) return fields;
-  return ok({ ...fields.value, event_time: fields.value.event_time.text });
 }
 
 export function parseBusiness(bytes: Buffer | string | null): Result<Business> {

@@ -42,6 +42,8 @@ export class Task<Event> implements TaskContext {
   readonly topic: string;
   private readonly processor: PartitionProcessor<Event>;
   private readonly streamTimes: KeyValueStore<number>;
+  /** The store's stream time, read once: every record compares against it. */
+  private latestEventTime: number;
 
   constructor(
     private readonly node: SourceNode<Event>,
@@ -53,11 +55,12 @@ export class Task<Event> implements TaskContext {
   ) {
     this.topic = topics.name(node.topic);
     this.streamTimes = state.store<number>(STREAM_TIME_STORE);
+    this.latestEventTime = this.streamTimes.get(STREAM_TIME_KEY) ?? Number.NEGATIVE_INFINITY;
     this.processor = node.processor(this);
   }
 
   get streamTime(): number {
-    return this.streamTimes.get(STREAM_TIME_KEY) ?? Number.NEGATIVE_INFINITY;
+    return this.latestEventTime;
   }
 
   store<V>(name: string): KeyValueStore<V> {
@@ -110,7 +113,8 @@ export class Task<Event> implements TaskContext {
         continue;
       }
       effects.accepted += 1;
-      if (eventTime > this.streamTime) {
+      if (eventTime > this.latestEventTime) {
+        this.latestEventTime = eventTime;
         this.streamTimes.put(STREAM_TIME_KEY, eventTime);
         this.processor.advance?.(out);
       }

@@ -22,15 +22,22 @@ export interface ClosedRange {
  * lives in a store, so it is restored with the rest of the state and a replay closes nothing twice.
  */
 export class WindowCloser {
+  /**
+   * The end of the newest closed window; undefined before the task has seen an event. Read from
+   * the store once: every event asks for it, and only `close` changes it.
+   */
+  private mark: number | undefined;
+
   constructor(
     private readonly marks: KeyValueStore<number>,
     private readonly name: string,
     readonly spec: WindowSpec,
-  ) {}
+  ) {
+    this.mark = marks.get(name);
+  }
 
-  /** The end of the newest closed window; undefined before the task has seen an event. */
   get closedUpTo(): number | undefined {
-    return this.marks.get(this.name);
+    return this.mark;
   }
 
   windowStart(eventTime: number): number {
@@ -55,14 +62,11 @@ export class WindowCloser {
   close(streamTime: number): ClosedRange | undefined {
     const { sizeMs, graceMs } = this.spec;
     const reached = bucketStart(streamTime - graceMs, sizeMs);
-    const closed = this.closedUpTo;
-    if (closed === undefined) {
-      this.marks.put(this.name, reached);
-      return undefined;
-    }
-    if (reached <= closed) return undefined;
+    const closed = this.mark;
+    if (closed !== undefined && reached <= closed) return undefined;
+    this.mark = reached;
     this.marks.put(this.name, reached);
-    return { first: closed + sizeMs, last: reached };
+    return closed === undefined ? undefined : { first: closed + sizeMs, last: reached };
   }
 }
 

@@ -23,7 +23,7 @@ import {
   TRAFFIC_PAGEVIEWS_TOPIC,
   TRAFFIC_SURGE_CANDIDATES_TOPIC,
   type Business,
-  type PageView,
+  type CheckedPageView,
   type SurgeCandidates,
   type SurgeEntry,
   type TrafficTables,
@@ -107,7 +107,7 @@ export function topSurges(entries: Iterable<SurgeEntry>): SurgeEntry[] {
   return [...entries].sort(compareSurges).slice(0, SURGE.topN);
 }
 
-class PageViewCounter implements PartitionProcessor<PageView> {
+class PageViewCounter implements PartitionProcessor<CheckedPageView> {
   private readonly views: KeyValueStore<Buckets>;
   private readonly steps: WindowCloser;
   private readonly minutes: WindowCloser;
@@ -145,7 +145,7 @@ class PageViewCounter implements PartitionProcessor<PageView> {
     return found;
   }
 
-  process(view: PageView, eventTime: number) {
+  process(view: CheckedPageView, eventTime: number) {
     // The step is the finest window: a view whose step has closed is late for the minute too.
     const late = this.steps.lateness(eventTime);
     if (late !== undefined) return { accepted: false as const, late };
@@ -367,12 +367,12 @@ export function createTrafficTopology(
     name: 'traffic',
     schema: { file: schemaFile('traffic'), keyspace: TRAFFIC_KEYSPACE },
     sources: [
-      source<PageView>({
+      source<CheckedPageView>({
         topic: TRAFFIC_PAGEVIEWS_TOPIC,
         partitions: 3,
         stateful: true,
         decode: (record) => parsePageView(record.value, eventTimes),
-        eventTime: (view) => Date.parse(view.event_time),
+        eventTime: (view) => view.time,
         processor: (task) => new PageViewCounter(task, settings),
       }),
       source<SurgeCandidates>({
