@@ -64,8 +64,9 @@ program
 program
   .command('traffic')
   .description(
-    'traffic stream: processor drain of preloaded page views beside Kafka ConsumerPerformance on the same topic, ' +
-      'peak RSS, recovery after a kill -9 at full speed, event-to-store latency live',
+    'traffic stream: processor drain of preloaded page views beside Kafka ConsumerPerformance, a kafkajs ' +
+      'fetch-and-parse-only drain and Kafka Streams on the same topic, peak RSS, recovery after a kill -9 at ' +
+      'full speed, event-to-store latency live',
   )
   .option('--events <n>', 'page views preloaded and drained at full speed', positiveInteger, 2_000_000)
   .option('--live-rate <n>', 'page views per second in the paced live run', positiveInteger, 4000)
