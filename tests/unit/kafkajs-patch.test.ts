@@ -92,3 +92,49 @@ test.each([
     expected(firstOffset, firstTimestamp, deltas),
   );
 });
+
+const Encoder = load('kafkajs/src/protocol/encoder.js') as {
+  new (): {
+    writeVarInt(value: number): unknown;
+    writeVarLong(value: number | LongValue): unknown;
+    buffer: Buffer;
+  };
+  sizeOfVarLong(value: number | LongValue): number;
+};
+const VarDecoder = Decoder as unknown as new (buffer: Buffer) => {
+  readVarInt(): number;
+  readVarLong(): LongValue;
+};
+
+/** The protocol's zigzag varint bytes of a signed 64-bit value, computed here with BigInt. */
+function zigZagBytes(value: bigint): number[] {
+  let unsigned = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  const bytes: number[] = [];
+  while (unsigned >= 0x80n) {
+    bytes.push(Number(unsigned & 0x7fn) | 0x80);
+    unsigned >>= 7n;
+  }
+  bytes.push(Number(unsigned));
+  return bytes;
+}
+
+// The patch writes varints straight into the buffer and varlongs given as Numbers without
+// BigInt; what it must keep is the bytes, for every value, and the sizes announced beforehand.
+test('varints and varlongs encode to the protocol bytes and decode back', () => {
+  const int32s = [0, 1, -1, 63, -64, 64, 8191, -8192, 2 ** 31 - 1, -(2 ** 31)];
+  const longs = [...int32s, 2 ** 35, -(2 ** 35) - 3, 2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 52, -(2 ** 53) + 1];
+  const encoder = new Encoder();
+  for (const value of int32s) encoder.writeVarInt(value);
+  for (const value of longs) encoder.writeVarLong(value);
+  const bigs = [2n ** 63n - 1n, -(2n ** 63n), 2n ** 53n + 1n];
+  for (const value of bigs) encoder.writeVarLong(Long.fromValue(value));
+  const expectedBytes = [...int32s, ...longs].map(BigInt).concat(bigs).flatMap(zigZagBytes);
+  expect([...encoder.buffer]).toEqual(expectedBytes);
+  for (const value of longs) expect(Encoder.sizeOfVarLong(value)).toBe(zigZagBytes(BigInt(value)).length);
+
+  const decoder = new VarDecoder(encoder.buffer);
+  expect(int32s.map(() => decoder.readVarInt())).toEqual(int32s);
+  expect([...longs, ...bigs].map(() => decoder.readVarLong().toString())).toEqual(
+    [...longs, ...bigs].map(String),
+  );
+});
