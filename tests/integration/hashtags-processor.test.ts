@@ -147,10 +147,13 @@ test('two instances, each killed with SIGKILL three times at random moments and 
   const { prefix, keyspace } = isolatedRun();
   const { generated, posts } = await postsWithClosing(prefix);
   const ports = { a: 19931, b: 19932 };
-  const running: Record<'a' | 'b', ChildProcess> = {
-    a: startHashtagsProcessor(prefix, keyspace, ports.a, 'a'),
-    b: startHashtagsProcessor(prefix, keyspace, ports.b, 'b'),
-  };
+  // Small micro-batches: many transactions for a kill to interrupt, and work that outlasts the
+  // kills' spacing however fast the processor gets (with the default, it drained before them).
+  const start = (instance: 'a' | 'b') =>
+    startHashtagsProcessor(prefix, keyspace, ports[instance], instance, {
+      PROCESSOR_BATCH_MAX_RECORDS: '200',
+    });
+  const running: Record<'a' | 'b', ChildProcess> = { a: start('a'), b: start('b') };
   let killedMidRun = 0;
   for (let kill = 0; kill < 6; kill += 1) {
     const victim = kill % 2 === 0 ? 'a' : 'b';
@@ -158,7 +161,7 @@ test('two instances, each killed with SIGKILL three times at random moments and 
     if (!(await hashtagsDrained(prefix))) killedMidRun += 1;
     running[victim].kill('SIGKILL');
     await new Promise((resolve) => running[victim].once('exit', resolve));
-    running[victim] = startHashtagsProcessor(prefix, keyspace, ports[victim], victim);
+    running[victim] = start(victim);
   }
   // The kills are worth something only while there is work in flight.
   expect(killedMidRun).toBeGreaterThanOrEqual(3);

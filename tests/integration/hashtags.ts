@@ -162,11 +162,12 @@ export function startHashtagsProcessor(
   keyspace: string,
   port: number,
   instance: string,
+  settings: Record<string, string> = {},
 ): ChildProcess {
   return startPipelines(
     'hashtags',
     { prefix, instance, port },
-    { CASSANDRA_KEYSPACE_HASHTAGS: keyspace, HASHTAGS_GRACE_SECONDS: String(GRACE_SECONDS) },
+    { CASSANDRA_KEYSPACE_HASHTAGS: keyspace, HASHTAGS_GRACE_SECONDS: String(GRACE_SECONDS), ...settings },
     `hashtags-processor-${instance}.log`,
   );
 }

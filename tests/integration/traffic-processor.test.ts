@@ -26,11 +26,12 @@ function startTrafficProcessor(
   keyspace: string,
   port: number,
   instance: string,
+  settings: Record<string, string> = {},
 ): ChildProcess {
   return startPipelines(
     'traffic',
     { prefix, instance, port },
-    { CASSANDRA_KEYSPACE_TRAFFIC: keyspace, TRAFFIC_GRACE_SECONDS: String(GRACE_SECONDS) },
+    { CASSANDRA_KEYSPACE_TRAFFIC: keyspace, TRAFFIC_GRACE_SECONDS: String(GRACE_SECONDS), ...settings },
     `traffic-processor-${instance}.log`,
   );
 }
@@ -131,10 +132,13 @@ test('two instances, each killed with SIGKILL three times at random moments and 
   const { prefix, keyspace } = isolatedRun();
   const traffic = generateTraffic(prefix, COUNT, 11, RATE);
   const ports = { a: 19620, b: 19621 };
-  const running: Record<'a' | 'b', ChildProcess> = {
-    a: startTrafficProcessor(prefix, keyspace, ports.a, 'a'),
-    b: startTrafficProcessor(prefix, keyspace, ports.b, 'b'),
-  };
+  // Smaller micro-batches than the default: more transactions for a kill to interrupt, and work
+  // that outlasts the kills' spacing however fast the processor gets.
+  const start = (instance: 'a' | 'b') =>
+    startTrafficProcessor(prefix, keyspace, ports[instance], instance, {
+      PROCESSOR_BATCH_MAX_RECORDS: '2000',
+    });
+  const running: Record<'a' | 'b', ChildProcess> = { a: start('a'), b: start('b') };
   const groupId = `${prefix}processor-traffic`;
   const sources = [`${prefix}traffic.pageviews`, `${prefix}traffic.surge-candidates`];
   let killedMidRun = 0;
@@ -144,7 +148,7 @@ test('two instances, each killed with SIGKILL three times at random moments and 
     if (!(await caughtUp(groupId, sources))) killedMidRun += 1;
     running[victim].kill('SIGKILL');
     await new Promise((resolve) => running[victim].once('exit', resolve));
-    running[victim] = startTrafficProcessor(prefix, keyspace, ports[victim], victim);
+    running[victim] = start(victim);
   }
   // The kills are worth something only while there is work in flight.
   expect(killedMidRun).toBeGreaterThanOrEqual(3);
