@@ -41,6 +41,7 @@ export interface TrafficBenchOptions {
 const PRELOAD_RATE_PER_SECOND = 4000;
 const SEED = 5;
 const DRAIN_PORT = 19640;
+const RECOVERY_PORT = 19641;
 /** One stream thread, as the processor has one JavaScript thread: two drained slower here (67,000 against 74,000 views/s). */
 const KAFKA_STREAMS_THREADS = 1;
 /**
@@ -55,7 +56,6 @@ const KAFKA_STREAMS_VARIANTS: { name: string; settings: Record<string, string> }
     settings: { 'commit.interval.ms': '1000', 'max.poll.records': '5000' },
   },
 ];
-const RECOVERY_PORT = 19641;
 const trafficEnv = (prefix: string, group: string, keyspace: string, port: number) =>
   processorEnv('traffic', { prefix, group, port }, { CASSANDRA_KEYSPACE_TRAFFIC: keyspace });
 
@@ -94,13 +94,14 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
       say('measuring the Node ceiling: kafkajs fetching and JSON.parse, nothing else');
       const nodeRate = await nodeDecodeDrainRate(services, topic, options.events, `${prefix}node-decode`);
       say('Kafka Streams counts views per business per minute on the same topic');
+      const graceSeconds = loadProcessorConfig().streams.traffic.graceMs / 1000;
       const kafkaStreams = [];
       for (const variant of KAFKA_STREAMS_VARIANTS) {
         const applicationId = `${prefix}kafka-streams-${kafkaStreams.length}`;
         const run = await kafkaStreamsMinuteCounts(services, {
           topic,
           applicationId,
-          graceSeconds: loadProcessorConfig().streams.traffic.graceMs / 1000,
+          graceSeconds,
           threads: KAFKA_STREAMS_THREADS,
           settings: variant.settings,
         });

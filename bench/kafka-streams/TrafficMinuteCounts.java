@@ -18,7 +18,7 @@ import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 
 /**
- * The traffic bench's Kafka Streams comparison: the first half of the traffic topology's work in
+ * The traffic bench's Kafka Streams comparison: a part of the traffic topology's work in
  * Kafka Streams' DSL, exactly_once_v2. Page views (JSON, keyed by business id) are parsed, timed
  * by their event_time, counted per business per minute of event time with the same grace, and
  * each closed minute's count goes to an output topic. Surge ranking and Cassandra writes, which
