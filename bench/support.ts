@@ -18,6 +18,7 @@ export interface BenchServices {
   brokers: string;
   contactPoint: string;
   jarsDir: string;
+  kafka: Kafka;
   admin: Admin;
   cassandraClient: cassandra.Client;
 }
@@ -37,7 +38,8 @@ export async function connectServices(): Promise<BenchServices> {
   const { brokers, contactPoint, jarsDir } = serviceAddresses();
   if (!fs.existsSync(jarsDir))
     throw new Error(`no Kafka jars in ${jarsDir}: run npm run services -- up first`);
-  const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
   try {
     await admin.connect();
   } catch {
@@ -55,7 +57,7 @@ export async function connectServices(): Promise<BenchServices> {
       `Cassandra does not answer on ${contactPoint}: start the services with npm run services -- up`,
     );
   }
-  return { brokers, contactPoint, jarsDir, admin, cassandraClient };
+  return { brokers, contactPoint, jarsDir, kafka, admin, cassandraClient };
 }
 
 /** Runs `generate -- <stream>` to the end; the seconds it took. */
@@ -145,11 +147,7 @@ export async function nodeDecodeDrainRate(
   group: string,
 ): Promise<number> {
   const { runtime } = loadProcessorConfig();
-  const consumer = new Kafka({
-    clientId: 'bench',
-    brokers: [services.brokers],
-    logLevel: logLevel.NOTHING,
-  }).consumer({
+  const consumer = services.kafka.consumer({
     groupId: group,
     readUncommitted: false,
     maxBytesPerPartition: runtime.fetchMaxBytesPerPartition,

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { expect, test } from 'vitest';
 
-/** The patched kafkajs module itself (patches/kafkajs+2.2.4.patch), as the producer calls it. */
-const groupMessagesPerPartition = createRequire(import.meta.url)(
-  'kafkajs/src/producer/groupMessagesPerPartition.js',
-) as (args: {
+/** The patched kafkajs modules themselves (patches/kafkajs+2.2.4.patch), as kafkajs calls them. */
+const load = createRequire(import.meta.url);
+
+const groupMessagesPerPartition = load('kafkajs/src/producer/groupMessagesPerPartition.js') as (args: {
   topic: string;
   partitionMetadata: unknown[];
   messages: { partition: number; value: string }[];
@@ -27,7 +27,6 @@ test("a send's messages are grouped per partition, in their order", () => {
   }
 });
 
-const load = createRequire(import.meta.url);
 interface LongValue {
   toString(): string;
 }
@@ -47,7 +46,10 @@ const { RecordBatch: encodeRecordBatch } = load('kafkajs/src/protocol/recordBatc
     records: unknown[];
   }) => Promise<{ buffer: Buffer }>;
 };
-const Decoder = load('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+const Decoder = load('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => {
+  readVarInt(): number;
+  readVarLong(): LongValue;
+};
 const decodeRecordBatch = load('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (
   decoder: unknown,
 ) => Promise<{ records: { offset: string; timestamp: string; value: Buffer }[] }>;
@@ -101,10 +103,6 @@ const Encoder = load('kafkajs/src/protocol/encoder.js') as {
   };
   sizeOfVarLong(value: number | LongValue): number;
 };
-const VarDecoder = Decoder as unknown as new (buffer: Buffer) => {
-  readVarInt(): number;
-  readVarLong(): LongValue;
-};
 
 /** The protocol's zigzag varint bytes of a signed 64-bit value, computed here with BigInt. */
 function zigZagBytes(value: bigint): number[] {
@@ -132,7 +130,7 @@ test('varints and varlongs encode to the protocol bytes and decode back', () => 
   expect([...encoder.buffer]).toEqual(expectedBytes);
   for (const value of longs) expect(Encoder.sizeOfVarLong(value)).toBe(zigZagBytes(BigInt(value)).length);
 
-  const decoder = new VarDecoder(encoder.buffer);
+  const decoder = new Decoder(encoder.buffer);
   expect(int32s.map(() => decoder.readVarInt())).toEqual(int32s);
   expect([...longs, ...bigs].map(() => decoder.readVarLong().toString())).toEqual(
     [...longs, ...bigs].map(String),
