@@ -1,7 +1,6 @@
 # One image for every Node service of the stack: processor, notifier, batch (with the query
 # API) and the generators. The entry point is chosen by the compose file's `command`.
-# Node 24, the active LTS line (Node 20 reached its end of life in April 2026); the code also
-# runs on Node 20.19 and later (package.json engines), as the development machines have.
+# Node 24, the LTS line every path of the project runs on (README: Which Node runs the stack).
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
