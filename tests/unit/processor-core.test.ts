@@ -308,8 +308,8 @@ test('a repartition stage gets a keyed record in the partition Kafka gives its k
     words.map((word) => ({ key: null, value: word })),
   );
   const seen = driver.rows.map((row) => String(row.values['seen']).split(':'));
-  // The partitions Kafka's Java client gives these keys of 4 partitions (Utils.murmur2 of
-  // kafka-clients 4.1.0), which the runtime's producer uses too.
+  // The partitions Kafka's Java client gives these keys of 4 partitions (its Utils.murmur2),
+  // which the runtime's producer uses too.
   expect(Object.fromEntries(seen.map(([partition, word]) => [word, Number(partition)]))).toEqual({
     alpha: 0,
     beta: 0,
