@@ -29,13 +29,34 @@ const fail = (message) => {
 };
 
 function install() {
-  if (majorOf(process.version) === requiredMajor) {
+  // The Node that runs npm is the machine's: `node` in this script's command may already be the
+  // link this function made on an earlier install.
+  const machineNode = process.env.npm_node_execpath ?? process.execPath;
+  const machineVersion = versionOf(machineNode) ?? process.version;
+  if (majorOf(machineVersion) === requiredMajor) {
     // A link left from when this machine ran another line would shadow the Node it has now.
     if (fs.lstatSync(binLink, { throwIfNoEntry: false })?.isSymbolicLink()) fs.unlinkSync(binLink);
     return;
   }
+  if (versionOf(installedBinary) !== `v${pinned}`) installPinned();
+  fs.mkdirSync(path.dirname(binLink), { recursive: true });
+  fs.rmSync(binLink, { force: true });
+  fs.symlinkSync(path.relative(path.dirname(binLink), installedBinary), binLink);
+  const linked = versionOf(binLink);
+  if (linked !== `v${pinned}`) fail(`node_modules/.bin/node answers '${linked ?? ''}', not v${pinned}`);
   process.stdout.write(
-    `node-lts: npm runs on Node ${process.version}; installing Node ${pinned} (the project's LTS) from the npm registry into tools/node-lts\n`,
+    `node-lts: npm runs on Node ${machineVersion}; npm scripts run on Node ${linked} (node_modules/.bin/node)\n`,
+  );
+}
+
+function versionOf(binary) {
+  if (!fs.existsSync(binary)) return undefined;
+  return spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+}
+
+function installPinned() {
+  process.stdout.write(
+    `node-lts: installing Node ${pinned} (the project's LTS) from the npm registry into tools/node-lts\n`,
   );
   // The npm that runs this install, on the Node that runs it: the one the user chose.
   const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
@@ -44,14 +65,9 @@ function install() {
     [...npm[1], 'ci', '--prefix', here, '--no-audit', '--no-fund', '--loglevel=error'],
     { stdio: 'inherit' },
   );
-  if (result.status !== 0)
+  if (result.status !== 0) {
     fail(`installing Node ${pinned} from the npm registry failed (npm ci --prefix tools/node-lts)`);
-  fs.mkdirSync(path.dirname(binLink), { recursive: true });
-  fs.rmSync(binLink, { force: true });
-  fs.symlinkSync(path.relative(path.dirname(binLink), installedBinary), binLink);
-  const version = spawnSync(binLink, ['--version'], { encoding: 'utf8' }).stdout?.trim();
-  if (version !== `v${pinned}`) fail(`node_modules/.bin/node answers '${version ?? ''}', not v${pinned}`);
-  process.stdout.write(`node-lts: npm scripts run on Node ${version} (node_modules/.bin/node)\n`);
+  }
 }
 
 function check() {
