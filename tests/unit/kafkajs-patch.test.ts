@@ -41,6 +41,7 @@ const encodeRecord = load('kafkajs/src/protocol/recordBatch/record/v0/index.js')
   timestampDelta: LongValue;
   key: Buffer;
   value: Buffer;
+  headers?: Record<string, string>;
 }) => unknown;
 const { RecordBatch: encodeRecordBatch } = load('kafkajs/src/protocol/recordBatch/v0/index.js') as {
   RecordBatch: (batch: {
@@ -57,7 +58,15 @@ const Decoder = load('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) 
 };
 const decodeRecordBatch = load('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (
   decoder: unknown,
-) => Promise<{ records: { offset: string; timestamp: string; value: Buffer }[] }>;
+) => Promise<{
+  records: {
+    offset: string;
+    timestamp: string;
+    key: Buffer | null;
+    value: Buffer;
+    headers?: Record<string, Buffer | Buffer[]>;
+  }[];
+}>;
 
 /** A batch through kafkajs's own encoder and the patched decoder: each record's offset and timestamp. */
 async function roundTrip(firstOffset: bigint, firstTimestamp: bigint, timestampDeltas: bigint[]) {
