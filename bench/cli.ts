@@ -7,6 +7,7 @@ import { benchMarkets } from './markets.ts';
 import { benchCommunity } from './community.ts';
 import { benchTraffic } from './traffic.ts';
 import { benchHashtags } from './hashtags.ts';
+import { benchRestart } from './restart.ts';
 
 function positiveInteger(text: string): number {
   const value = Number(text);
@@ -149,6 +150,25 @@ program
   .exitOverride()
   .action(async (options: { events: number }) => {
     await benchCommunity({ events: options.events });
+  });
+
+program
+  .command('restart')
+  .description(
+    'a restart with state: every pipeline in one processor and every generator at its default rate for ' +
+      '--minutes, then kill -9 and a restart; seconds until each pipeline commits again and changelog records ' +
+      'restored per pipeline, beside Kafka ConsumerPerformance on the largest changelog',
+  )
+  .option('--minutes <n>', 'how long the stack runs before the kill', positiveInteger, 10)
+  .option(
+    '--deadline <seconds>',
+    'how long the restarted processor is watched before a pipeline counts as not back',
+    positiveInteger,
+    600,
+  )
+  .exitOverride()
+  .action(async (options: { minutes: number; deadline: number }) => {
+    await benchRestart({ minutes: options.minutes, deadlineSeconds: options.deadline });
   });
 
 await runCli(program, 'bench');

@@ -73,6 +73,15 @@ export function runGenerator(stream: string, topic: string, brokers: string, arg
   return (performance.now() - began) / 1000;
 }
 
+/** Starts `generate -- <stream>` beside the bench's own work; its errors on the child's stderr. */
+export function spawnGenerator(stream: string, topic: string, brokers: string, args: string[]): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', 'generators/cli.ts', stream, '--topic', topic, '--brokers', brokers, ...args],
+    { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
+
 /** Runs `generate -- <stream>` beside the bench's own work; resolves when it has sent everything. */
 export function runGeneratorInBackground(
   stream: string,
@@ -80,11 +89,7 @@ export function runGeneratorInBackground(
   brokers: string,
   args: string[],
 ): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'generators/cli.ts', stream, '--topic', topic, '--brokers', brokers, ...args],
-    { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const child = spawnGenerator(stream, topic, brokers, args);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   return new Promise((resolve, reject) => {
