@@ -63,6 +63,20 @@ describe('the leaderboard panel plugin', () => {
     }
   });
 
+  test('compose runs the Grafana the plugin is built on, and the install keeps its one React', () => {
+    const workspace = JSON.parse(read(`${PLUGIN_DIR}/package.json`)) as {
+      dependencies: Record<string, string>;
+    };
+    const grafanaImage = /image: grafana\/grafana:(\S+)/.exec(read('docker-compose.yml'))?.[1];
+    expect(grafanaImage).toBe(workspace.dependencies['@grafana/data']);
+    expect(workspace.dependencies['@grafana/ui']).toBe(workspace.dependencies['@grafana/data']);
+    const root = JSON.parse(read('package.json')) as { overrides?: Record<string, string> };
+    expect(root.overrides).toMatchObject({
+      react: workspace.dependencies['react'],
+      'react-dom': workspace.dependencies['react-dom'],
+    });
+  });
+
   test('every leaderboard names only fields its query returns, through the generic options', () => {
     const leaderboards = dashboards.flatMap((candidate) =>
       candidate.panels.filter((panel) => panel.type === LEADERBOARD_PANEL),

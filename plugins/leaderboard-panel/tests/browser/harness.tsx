@@ -1,6 +1,10 @@
-// The page the built plugin is loaded into: real React, @grafana/data and @grafana/ui, and a
-// tiny AMD `define` that hands them to dist/module.js as Grafana's loader would.
-import React from 'react';
+// The page the built plugin is loaded into, as Grafana loads it: the host bundles React,
+// @grafana/data and @grafana/ui, and SystemJS with its AMD extra loads dist/module.js, handing
+// it those modules through an import map that names each one by a `package:` URL.
+import 'systemjs/dist/system.js';
+import 'systemjs/dist/extras/amd.js';
+import * as React from 'react';
+import * as jsxRuntime from 'react/jsx-runtime';
 import * as ReactDom from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import * as emotion from '@emotion/css';
@@ -15,29 +19,36 @@ import {
 } from '@grafana/data';
 import { SELECT_BUSINESS, leaderboardFrame, surgeFrame, withDataLinks } from '../unit/frames';
 
-const provided: Record<string, unknown> = {
+/** What this host shares with plugins; a plugin asking for anything else fails to load. */
+const shared: Record<string, System.Module> = {
   react: React,
+  'react/jsx-runtime': jsxRuntime,
   'react-dom': ReactDom,
   '@grafana/data': grafanaData,
   '@grafana/ui': grafanaUi,
   '@emotion/css': emotion,
 };
+System.addImportMap({
+  imports: Object.fromEntries(
+    Object.entries(shared).map(([name, module]) => {
+      System.set(`package:${name}`, module);
+      return [name, `package:${name}`];
+    }),
+  ),
+});
 
 declare global {
   interface Window {
-    define: (dependencies: string[], factory: (...modules: unknown[]) => unknown) => void;
+    loadPlugin: (url: string) => Promise<{ reactVersion: string }>;
     loadedPlugin?: PanelPlugin;
     renderLeaderboard: (rows: number, mode: 'light' | 'dark', board?: 'harmony' | 'surges') => void;
   }
 }
 
-window.define = (dependencies, factory) => {
-  const missing = dependencies.filter((name) => !(name in provided));
-  if (missing.length > 0)
-    throw new Error(`the plugin asks for modules Grafana would not give: ${missing.join(', ')}`);
-  window.loadedPlugin = (
-    factory(...dependencies.map((name) => provided[name])) as { plugin: PanelPlugin }
-  ).plugin;
+/** Loads module.js through SystemJS; tells the version of the React the plugin was handed. */
+window.loadPlugin = async (url) => {
+  window.loadedPlugin = ((await System.import(url)) as { plugin: PanelPlugin }).plugin;
+  return { reactVersion: (System.get('package:react') as typeof React).version };
 };
 
 let root: Root | undefined;

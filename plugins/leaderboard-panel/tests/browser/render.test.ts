@@ -9,6 +9,9 @@ import { afterAll, expect, test } from 'vitest';
 const pluginRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const screenshots = path.join(pluginRoot, 'test-output/screenshots');
+const pluginPackage = JSON.parse(fs.readFileSync(path.join(pluginRoot, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 const pageDir = path.join(pluginRoot, 'test-output/page');
 
 /**
@@ -48,7 +51,9 @@ async function loadPage(): Promise<Page> {
     platform: 'browser',
     target: 'es2020',
     jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"', global: 'window' },
+    // The host's own modules never see SystemJS's global define, as in Grafana's webpack build:
+    // UMD builds such as lodash's would hand their exports to it instead of to the bundle.
+    define: { 'process.env.NODE_ENV': '"production"', global: 'window', define: 'undefined' },
     loader: { '.css': 'empty', '.woff': 'empty', '.woff2': 'empty', '.svg': 'empty', '.png': 'empty' },
     plugins: [grafanaAsCommonJs],
     logLevel: 'error',
@@ -57,7 +62,7 @@ async function loadPage(): Promise<Page> {
   fs.writeFileSync(
     path.join(pageDir, 'index.html'),
     '<!doctype html><html><body style="margin:0"><div id="root"></div>' +
-      '<script src="harness.js"></script><script src="module.js"></script></body></html>',
+      '<script src="harness.js"></script></body></html>',
   );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   const page = await browser.newPage({ viewport: { width: 680, height: 460 } });
@@ -65,12 +70,45 @@ async function loadPage(): Promise<Page> {
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`file://${path.join(pageDir, 'index.html')}`);
   expect(errors).toEqual([]);
+  const { reactVersion } = await page.evaluate(() => window.loadPlugin('./module.js'));
+  expect(errors).toEqual([]);
   expect(await page.evaluate(() => window.loadedPlugin !== undefined)).toBe(true);
+  // The plugin runs on the host's React, the one Grafana ships and the package pins.
+  expect(reactVersion).toBe(pluginPackage.dependencies.react);
   return page;
 }
 
 afterAll(async () => {
   await browser?.close();
+});
+
+test('the bundle takes React, its JSX runtime and Grafana packages from the host and carries none of them', () => {
+  const bundle = fs.readFileSync(path.join(pluginRoot, 'dist/module.js'), 'utf8');
+  const amdDependencies = /^define\((\[[^\]]*\])/.exec(bundle)?.[1];
+  expect(amdDependencies).toBeDefined();
+  expect(JSON.parse(amdDependencies!)).toEqual([
+    '@emotion/css',
+    '@grafana/data',
+    '@grafana/ui',
+    'react',
+    'react/jsx-runtime',
+  ]);
+  // Element type names and internals appear only in React's own code, never in a plugin's.
+  for (const reactOwnCode of ['react.transitional.element', 'react.element', '_DO_NOT_USE_OR_']) {
+    expect(bundle).not.toContain(reactOwnCode);
+  }
+  // The APIs React 19 removed (the ones @grafana/react-detect looks for): minifying keeps these names.
+  for (const removed of [
+    'findDOMNode',
+    'unmountComponentAtNode',
+    'createFactory',
+    'defaultProps',
+    'propTypes',
+    'contextTypes',
+    'getChildContext',
+  ]) {
+    expect(bundle, removed).not.toContain(removed);
+  }
 });
 
 const backgrounds: Record<string, string> = {};
