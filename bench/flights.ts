@@ -116,7 +116,7 @@ async function recovery(
 ) {
   const group = `${prefix}recovery`;
   const env = flightsEnv(prefix, group, keyspace, RECOVERY_PORT);
-  const partitions = (await services.admin.fetchTopicOffsets(topic)).length;
+  const partitions = (await services.admin.topicOffsets(topic)).length;
   const first = startProcessor(services, env);
   let committedAtKill = 0;
   while (committedAtKill < flights / 2) {

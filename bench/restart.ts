@@ -66,7 +66,7 @@ async function changelogRecords(services: BenchServices, prefix: string) {
   );
   const sizes = await Promise.all(
     topics.map(async (topic) => {
-      const offsets = await services.admin.fetchTopicOffsets(topic);
+      const offsets = await services.admin.topicOffsets(topic);
       return {
         topic,
         records: offsets.reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0),

@@ -3,8 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { sampleValue } from '../common/exposition.ts';
+import { createKafkaClient, type KafkaAdmin, type KafkaClient } from '../common/kafka.ts';
 import { loadServicesConfig, projectRoot } from '../services/config.ts';
 import { loadProcessorConfig } from '../processor/config.ts';
 
@@ -18,8 +18,8 @@ export interface BenchServices {
   brokers: string;
   contactPoint: string;
   jarsDir: string;
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaClient;
+  admin: KafkaAdmin;
   cassandraClient: cassandra.Client;
 }
 
@@ -38,7 +38,7 @@ export async function connectServices(): Promise<BenchServices> {
   const { brokers, contactPoint, jarsDir } = serviceAddresses();
   if (!fs.existsSync(jarsDir))
     throw new Error(`no Kafka jars in ${jarsDir}: run npm run services -- up first`);
-  const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const kafka = createKafkaClient({ clientId: 'bench', brokers: [brokers] });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -141,7 +141,7 @@ export function brokerDrainRate(
 }
 
 /**
- * The most any Node processor could drain here: a kafkajs consumer with the processor's fetch
+ * The most any Node processor could drain here: the processor's group consumer with its fetch
  * settings that reads each record's key as text and its value through JSON.parse, and nothing
  * else (no checks, state, writes or commits). Records/s from its first fetched batch.
  */
@@ -152,29 +152,26 @@ export async function nodeDecodeDrainRate(
   group: string,
 ): Promise<number> {
   const { runtime } = loadProcessorConfig();
-  const consumer = services.kafka.consumer({
+  const consumer = services.kafka.groupConsumer({
     groupId: group,
-    readUncommitted: false,
     maxBytesPerPartition: runtime.fetchMaxBytesPerPartition,
-    maxBytes: runtime.fetchMaxBytesPerPartition * 8,
   });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.subscribe([topic]);
     let firstAt: number | undefined;
     let objects = 0;
     const seconds = await new Promise<number>((resolve, reject) => {
-      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      consumer.onCrash(({ error }) => reject(error));
       consumer
         .run({
-          autoCommit: false,
-          partitionsConsumedConcurrently: runtime.partitionsConcurrently,
-          eachBatch: async ({ batch }) => {
+          partitionsConcurrently: runtime.partitionsConcurrently,
+          eachBatch: async ({ records, resolveOffset }) => {
             firstAt ??= performance.now();
-            for (const message of batch.messages) {
-              message.key?.toString('utf8');
-              if (typeof JSON.parse(message.value?.toString('utf8') ?? 'null') === 'object') objects += 1;
+            for (const { value } of records) {
+              if (typeof JSON.parse(value?.toString('utf8') ?? 'null') === 'object') objects += 1;
             }
+            resolveOffset(records[records.length - 1]!.offset);
             if (objects >= messages) resolve((performance.now() - firstAt) / 1000);
           },
         })
@@ -265,12 +262,12 @@ export async function recoveryAfterKill(
   }
   await stopProgram(first, 'SIGKILL');
   // A task restores its state when its partition next has records: those done already never do.
-  const [ends, [committed]] = await Promise.all([
-    services.admin.fetchTopicOffsets(topic),
-    services.admin.fetchOffsets({ groupId: `${env['PROCESSOR_GROUP_ID']}-${pipeline}`, topics: [topic] }),
+  const [ends, committed] = await Promise.all([
+    services.admin.topicOffsets(topic),
+    services.admin.committedOffsets(`${env['PROCESSOR_GROUP_ID']}-${pipeline}`, topic),
   ]);
   const partitions = ends.filter(({ partition, high }) => {
-    const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+    const offset = committed.get(partition) ?? '-1';
     // A transaction's commit marker takes the offset after its last record.
     return BigInt(high) - BigInt(offset) > 1n;
   }).length;
@@ -372,10 +369,8 @@ async function leftovers(services: BenchServices, prefix: string, keyspaces: str
   const found = (await admin.listTopics())
     .filter((name) => name.startsWith(prefix))
     .map((name) => `topic ${name}`);
-  const { groups } = await admin.listGroups();
-  found.push(
-    ...groups.filter(({ groupId }) => groupId.startsWith(prefix)).map(({ groupId }) => `group ${groupId}`),
-  );
+  const groups = await admin.listGroups();
+  found.push(...groups.filter((groupId) => groupId.startsWith(prefix)).map((groupId) => `group ${groupId}`));
   const result = await cassandraClient.execute('SELECT keyspace_name FROM system_schema.keyspaces');
   const names = new Set(result.rows.map((row) => row['keyspace_name'] as string));
   found.push(...keyspaces.filter((name) => names.has(name)).map((name) => `keyspace ${name}`));
@@ -395,9 +390,8 @@ export async function cleanUp(
   const deadline = Date.now() + CLEANUP_TIMEOUT_MS;
   for (;;) {
     const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-    const { groups } = await admin.listGroups();
-    const groupIds = groups.map(({ groupId }) => groupId).filter((groupId) => groupId.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics(topics).catch(() => undefined);
+    const groupIds = (await admin.listGroups()).filter((groupId) => groupId.startsWith(prefix));
     if (groupIds.length > 0) await admin.deleteGroups(groupIds).catch(() => undefined);
     for (const keyspace of keyspaces) {
       await cassandraClient.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);

@@ -2,9 +2,10 @@ import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import kafkajs, { Kafka, Partitioners, logLevel, type Message, type Producer } from 'kafkajs';
 import { retryUntilDone } from '../common/backoff.ts';
 import { runCli } from '../common/cli.ts';
+import { createKafkaClient, type KafkaClient, type RecordProducer } from '../common/kafka.ts';
+import type { OutputRecord } from '../common/records.ts';
 import {
   OptionError,
   parsePositiveInteger,
@@ -22,8 +23,6 @@ const MIN_TICK_MS = 10;
 // A sleeping sender wakes at least this often to notice SIGINT/SIGTERM.
 const MAX_TICK_MS = 250;
 const REFERENCE_TOPIC_PARTITIONS = 3;
-// Node's named-export detection of the kafkajs CommonJS module stops before this one.
-const { ConfigResourceTypes } = kafkajs;
 
 /**
  * Sends one request until Kafka takes it: a broker restarting or unreachable for a while is
@@ -32,15 +31,11 @@ const { ConfigResourceTypes } = kafkajs;
  * and the broker drops what it had already appended.
  */
 function sendUntilTaken(
-  producer: Producer,
-  topic: string,
-  messages: Message[],
+  producer: RecordProducer,
+  records: OutputRecord[],
   stopping: () => boolean,
 ): Promise<void> {
-  return untilKafkaAnswers(
-    () => producer.send({ topic, acks: -1, messages }).then(() => undefined),
-    stopping,
-  );
+  return untilKafkaAnswers(() => producer.send(records), stopping);
 }
 
 /** Asks Kafka until it answers, with backoff; says so once on stderr, and when it answers again. */
@@ -63,12 +58,12 @@ async function untilKafkaAnswers(action: () => Promise<void>, stopping: () => bo
   });
 }
 
-function take(events: Iterator<StreamEvent>, count: number): Message[] {
-  const chunk: Message[] = [];
+function take(topic: string, events: Iterator<StreamEvent>, count: number): OutputRecord[] {
+  const chunk: OutputRecord[] = [];
   while (chunk.length < count) {
     const next = events.next();
     if (next.done) break;
-    chunk.push({ key: next.value.key, value: next.value.value });
+    chunk.push({ topic, key: next.value.key, value: next.value.value });
   }
   return chunk;
 }
@@ -89,32 +84,17 @@ function parseSize(size: SizeOption, text: string): number {
 }
 
 /** Reference data goes to a compacted topic; one that exists already is left as it is, with a warning. */
-async function ensureCompactedTopic(kafka: Kafka, topic: string): Promise<void> {
+async function ensureCompactedTopic(kafka: KafkaClient, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(topic)) {
-      await admin.createTopics({
-        topics: [
-          {
-            topic,
-            numPartitions: REFERENCE_TOPIC_PARTITIONS,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-        ],
-        waitForLeaders: true,
-      });
+      await admin.ensureTopics([{ topic, partitions: REFERENCE_TOPIC_PARTITIONS, compacted: true }]);
       return;
     }
-    const { resources } = await admin.describeConfigs({
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
-      includeSynonyms: false,
-    });
-    const policy = resources[0]?.configEntries.find((entry) => entry.configName === 'cleanup.policy');
-    if (policy !== undefined && !policy.configValue.split(',').includes('compact')) {
-      process.stderr.write(
-        `warning: ${topic} exists with cleanup.policy=${policy.configValue}, not compact\n`,
-      );
+    const policy = (await admin.topicConfigs(topic, ['cleanup.policy'])).get('cleanup.policy');
+    if (policy !== undefined && !policy.split(',').includes('compact')) {
+      process.stderr.write(`warning: ${topic} exists with cleanup.policy=${policy}, not compact\n`);
     }
   } finally {
     await admin.disconnect();
@@ -128,8 +108,8 @@ interface ReferenceRecords {
 }
 
 async function sendReferenceData(
-  kafka: Kafka,
-  producer: Producer,
+  kafka: KafkaClient,
+  producer: RecordProducer,
   reference: ReferenceRecords,
   stopping: () => boolean,
 ): Promise<void> {
@@ -139,10 +119,10 @@ async function sendReferenceData(
   const events = reference.events[Symbol.iterator]();
   let sent = 0;
   while (!stopping()) {
-    const messages = take(events, MAX_CHUNK);
-    if (messages.length === 0) break;
-    await sendUntilTaken(producer, reference.topic, messages, stopping);
-    sent += messages.length;
+    const records = take(reference.topic, events, MAX_CHUNK);
+    if (records.length === 0) break;
+    await sendUntilTaken(producer, records, stopping);
+    sent += records.length;
   }
   const seconds = (performance.now() - began) / 1000;
   process.stderr.write(`sent ${sent} reference records to ${reference.topic} in ${seconds.toFixed(1)} s\n`);
@@ -160,18 +140,10 @@ async function send(
   const timing = { seed: options.seed, start: options.start, intervalMs, count: options.count };
   for (const line of stream.describeRun?.(timing, sizes, texts) ?? []) process.stderr.write(`${line}\n`);
   const events = stream.events(timing, sizes, texts);
-  const kafka = new Kafka({
-    clientId: 'generator',
-    brokers: options.brokers,
-    // Failures reach us as rejections and end the run with one line; kafkajs's own log would repeat them.
-    logLevel: logLevel.NOTHING,
-  });
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // Keys partition as in Java clients (murmur2), so all reports of one drone share a partition.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  // No client log: failures reach us as rejections and end the run with one line. Keys partition
+  // as in Java clients (murmur2), so all reports of one drone share a partition.
+  const kafka = createKafkaClient({ clientId: 'generator', brokers: options.brokers });
+  const producer = kafka.producer();
   try {
     await producer.connect();
   } catch (error) {
@@ -215,10 +187,10 @@ async function send(
         await sleep(Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, untilNext)));
         continue;
       }
-      const messages = take(events, due - sent);
-      await sendUntilTaken(producer, options.topic, messages, () => stopping);
-      for (const message of messages) file?.write(`${String(message.value)}\n`);
-      sent += messages.length;
+      const records = take(options.topic, events, due - sent);
+      await sendUntilTaken(producer, records, () => stopping);
+      for (const record of records) file?.write(`${record.value}\n`);
+      sent += records.length;
     }
   } finally {
     clearInterval(progress);

@@ -1,10 +1,9 @@
-import { Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { backoffDelay, retryUntilDone, untilAvailable } from '../common/backoff.ts';
 import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../common/cli.ts';
 import { serveMetrics } from '../common/http.ts';
-import { createKafka, ensureTopics, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
+import { createKafkaClient, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
 import { deadLetter, type OutputRecord, type SourceRecord } from '../common/records.ts';
 import {
   HARMONY_ALERTS_DLQ_TOPIC,
@@ -36,19 +35,15 @@ const server = await serveMetrics(metrics.registry, {
 }).catch(exitWithMessage('notifier', 1));
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'serving metrics');
 
-const kafka = createKafka(config.kafkaBrokers, `notifier-${config.instanceId}`, log);
+const kafka = createKafkaClient({
+  brokers: config.kafkaBrokers,
+  clientId: `notifier-${config.instanceId}`,
+  log,
+  requestRetries: 'long',
+});
 const admin = kafka.admin();
-const producer = kafka.producer({
-  idempotent: true,
-  maxInFlightRequests: 1,
-  createPartitioner: Partitioners.DefaultPartitioner,
-});
-const consumer = kafka.consumer({
-  groupId: config.groupId,
-  readUncommitted: false,
-  sessionTimeout: config.sessionTimeoutMs,
-  heartbeatInterval: Math.floor(config.sessionTimeoutMs / 5),
-});
+const producer = kafka.producer();
+const consumer = kafka.groupConsumer({ groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs });
 
 /** Thrown out of a wait when SIGTERM arrives: the alert in hand stays uncommitted and is redelivered. */
 class StopRequested extends Error {}
@@ -134,11 +129,7 @@ async function post(url: string, alert: HarmonyAlert, heartbeat: () => Promise<v
 }
 
 async function keep(letter: OutputRecord, heartbeat: () => Promise<void>): Promise<void> {
-  await untilKafkaAccepts(
-    () =>
-      producer.send({ topic: letter.topic, acks: -1, messages: [{ key: letter.key, value: letter.value }] }),
-    heartbeat,
-  );
+  await untilKafkaAccepts(() => producer.send([letter]), heartbeat);
   metrics.deadLetters.inc();
 }
 
@@ -146,10 +137,10 @@ await untilAvailable(
   'kafka',
   async () => {
     await admin.connect();
-    await ensureTopics(admin, [alertsTopic, deadLetterTopic]);
+    await admin.ensureTopics([alertsTopic, deadLetterTopic]);
     await producer.connect();
     await consumer.connect();
-    await consumer.subscribe({ topic: alertsTopic, fromBeginning: true });
+    await consumer.subscribe([alertsTopic]);
   },
   log,
 );
@@ -180,41 +171,41 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 exitWhenConsumerStops(consumer, log, stop.signal);
 
+/** One alert: posted (or logged), or kept as a dead letter; then its offset is committed. */
+async function handle(record: SourceRecord, heartbeat: () => Promise<void>): Promise<void> {
+  const parsed = parseHarmonyAlert(record.value);
+  if (!parsed.ok) {
+    metrics.alerts.inc({ outcome: 'invalid' });
+    await keep(deadLetter(deadLetterTopic, { record, reason: parsed.reason }), heartbeat);
+  } else if (config.webhookUrl === undefined) {
+    metrics.alerts.inc({ outcome: 'logged' });
+    log.info({ alert: parsed.value }, 'alert');
+  } else {
+    const delivery = await post(config.webhookUrl, parsed.value, heartbeat);
+    if (delivery.posted) {
+      metrics.alerts.inc({ outcome: 'posted' });
+      metrics.eventToPost.observe(Math.max(0, (Date.now() - Date.parse(parsed.value.event_time)) / 1000));
+    } else {
+      metrics.alerts.inc({ outcome: 'rejected' });
+      log.error({ alert: parsed.value.alert_id, reason: delivery.reason }, 'discord refused the alert');
+      await keep(deadLetter(deadLetterTopic, { record, reason: delivery.reason }), heartbeat);
+    }
+  }
+  const { topic, partition, offset } = record;
+  const nextOffset = (BigInt(offset) + 1n).toString();
+  await untilKafkaAccepts(() => consumer.commitOffsets([{ topic, partition, nextOffset }]), heartbeat);
+}
+
 await consumer.run({
-  autoCommit: false,
   // One alert at a time per partition: its offset is committed right after its 2xx, so a crash
   // can repeat at most the alert that was in flight.
-  eachMessage: async ({ topic, partition, message, heartbeat }) => {
-    const record: SourceRecord = {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString('utf8') ?? null,
-      value: message.value,
-    };
-    const parsed = parseHarmonyAlert(message.value);
-    if (!parsed.ok) {
-      metrics.alerts.inc({ outcome: 'invalid' });
-      await keep(deadLetter(deadLetterTopic, { record, reason: parsed.reason }), heartbeat);
-    } else if (config.webhookUrl === undefined) {
-      metrics.alerts.inc({ outcome: 'logged' });
-      log.info({ alert: parsed.value }, 'alert');
-    } else {
-      const delivery = await post(config.webhookUrl, parsed.value, heartbeat);
-      if (delivery.posted) {
-        metrics.alerts.inc({ outcome: 'posted' });
-        metrics.eventToPost.observe(Math.max(0, (Date.now() - Date.parse(parsed.value.event_time)) / 1000));
-      } else {
-        metrics.alerts.inc({ outcome: 'rejected' });
-        log.error({ alert: parsed.value.alert_id, reason: delivery.reason }, 'discord refused the alert');
-        await keep(deadLetter(deadLetterTopic, { record, reason: delivery.reason }), heartbeat);
-      }
+  eachBatch: async ({ records, resolveOffset, heartbeat, isRunning, isStale }) => {
+    for (const record of records) {
+      if (!isRunning() || isStale()) return;
+      await handle(record, heartbeat);
+      resolveOffset(record.offset);
+      await heartbeat();
     }
-    const nextOffset = (BigInt(message.offset) + 1n).toString();
-    await untilKafkaAccepts(
-      () => consumer.commitOffsets([{ topic, partition, offset: nextOffset }]),
-      heartbeat,
-    );
   },
 });
 ready = true;

@@ -4,7 +4,7 @@ import { CassandraStore } from '../common/cassandra.ts';
 import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../common/cli.ts';
 import { serveMetrics } from '../common/http.ts';
 import { untilAvailable } from '../common/backoff.ts';
-import { createKafka, exitWhenConsumerStops } from '../common/kafka.ts';
+import { createKafkaClient, exitWhenConsumerStops } from '../common/kafka.ts';
 import { loadProcessorConfig, parsePipelines } from './config.ts';
 import { createProcessorMetrics } from './metrics.ts';
 import { TopologyRunner } from './runtime/run-topology.ts';
@@ -51,7 +51,12 @@ const server = await serveMetrics(metrics.registry, {
 }).catch(exitWithMessage('processor', 1));
 log.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics`, pipelines }, 'serving metrics');
 
-const kafka = createKafka(config.kafkaBrokers, `processor-${config.instanceId}`, log);
+const kafka = createKafkaClient({
+  brokers: config.kafkaBrokers,
+  clientId: `processor-${config.instanceId}`,
+  log,
+  requestRetries: 'long',
+});
 const admin = kafka.admin();
 const stop = new AbortController();
 const runners = topologies.map((topology) => {

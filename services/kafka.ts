@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaClient } from '../common/kafka.ts';
 import { projectRoot, type ServicesConfig } from './config.ts';
 import { JVM_PREREQUISITES, ensureJars, jvmBaseArgs } from './jars.ts';
 import { ServiceError, type ManagedService } from './process.ts';
@@ -82,17 +82,15 @@ export function kafkaService(config: ServicesConfig): ManagedService {
       };
     },
     async probe() {
-      const admin = new Kafka({
+      const admin = createKafkaClient({
         clientId: 'services-probe',
         brokers: [`${host}:${port}`],
-        logLevel: logLevel.NOTHING,
-        connectionTimeout: 1000,
-        retry: { retries: 0 },
+        requestRetries: 'none',
+        connectionTimeoutMs: 1000,
       }).admin();
       try {
         await admin.connect();
-        const cluster = await admin.describeCluster();
-        return cluster.brokers.length > 0;
+        return (await admin.brokerCount()) > 0;
       } catch {
         return false;
       } finally {

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { committedOffsets, ensureTopics } from '../../common/kafka.ts';
 import { loadServicesConfig } from '../../services/config.ts';
 import { ensureJars } from '../../services/jars.ts';
 import { sleep, stopProgram, type BenchServices } from '../support.ts';
@@ -42,10 +41,10 @@ export async function kafkaStreamsMinuteCounts(
     path.join(import.meta.dirname, 'pom.xml'),
   );
   const output = `${options.applicationId}.minute-counts`;
-  const ends = await services.admin.fetchTopicOffsets(options.topic);
+  const ends = await services.admin.topicOffsets(options.topic);
   const end = ends.reduce((sum, { high }) => sum + Number(high), 0);
   const partitions = ends.length;
-  await ensureTopics(services.admin, [{ topic: output, partitions }]);
+  await services.admin.ensureTopics([{ topic: output, partitions }]);
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-streams-bench-'));
   const startedAt = performance.now();
   const application = spawn(
@@ -69,7 +68,7 @@ export async function kafkaStreamsMinuteCounts(
       }
       let committed = 0;
       for (const offset of (
-        await committedOffsets(services.admin, options.applicationId, options.topic)
+        await services.admin.committedOffsets(options.applicationId, options.topic)
       ).values())
         committed += Number(offset);
       first ??= committed > 0 ? { at: performance.now(), committed } : undefined;

@@ -6,8 +6,8 @@
  * them once committed: a keyed one to the partition Kafka's default partitioner gives its key. `restart()` throws the tasks away and restores them from the changelog,
  * as a crash followed by a claim does.
  */
-import { Partitioners } from 'kafkajs';
 import type { Row } from '../../common/cassandra.ts';
+import { keyPartition } from '../../common/kafka.ts';
 import type { OutputRecord, SourceRecord } from '../../common/records.ts';
 import { TaskState } from './store.ts';
 import { Task, type TaskTopics } from './task.ts';
@@ -29,7 +29,6 @@ export class TopologyTestDriver {
   private readonly changelogs = new Map<string, { key: string; value: string | null }[]>();
   private tasks = new Map<string, Task<unknown>>();
   private readonly afterCommit: (() => void)[] = [];
-  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
     private readonly topology: Topology,
@@ -108,18 +107,7 @@ export class TopologyTestDriver {
     if (output.partition !== undefined) return output.partition;
     if (output.key === null) return 0;
     const count = this.partitionCounts[output.topic] ?? this.node(output.topic).partitions;
-    return this.partitioner({
-      topic: output.topic,
-      partitionMetadata: Array.from({ length: count }, (_, partitionId) => ({
-        partitionId,
-        leader: 0,
-        replicas: [0],
-        isr: [0],
-        offlineReplicas: [],
-        partitionErrorCode: 0,
-      })),
-      message: { key: output.key, value: output.value },
-    });
+    return keyPartition(output.key, count);
   }
 
   /** Records emitted to a topic (dead letters and late records: see `sideTopics`). */

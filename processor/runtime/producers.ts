@@ -1,25 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
-import { committedOffsets } from '../../common/kafka.ts';
+import {
+  kafkaErrorKind,
+  type ConsumedPosition,
+  type KafkaAdmin,
+  type KafkaClient,
+  type TransactionalProducer,
+} from '../../common/kafka.ts';
 import type { OutputRecord } from '../../common/records.ts';
-
-/** A transactional producer: outputs and consumed offsets commit together or not at all. */
-function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
-  return kafka.producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // Keys partition exactly as Java clients do (murmur2), so any consumer can rely on key order.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-}
-
-/** Offsets to commit: the next record to read in each partition. */
-export interface ConsumedPosition {
-  topic: string;
-  partition: number;
-  nextOffset: string;
-}
 
 /**
  * One produce request's worth of records. The broker refuses a record batch above its
@@ -38,32 +24,21 @@ export function produceRequests(
   outputs: OutputRecord[],
   maxBytes = PRODUCE_REQUEST_MAX_BYTES,
   maxRecords = Number.POSITIVE_INFINITY,
-): TopicMessages[][] {
-  const requests: TopicMessages[][] = [];
-  let current = new Map<string, TopicMessages>();
+): OutputRecord[][] {
+  const requests: OutputRecord[][] = [];
+  let current: OutputRecord[] = [];
   let bytes = 0;
-  let records = 0;
-  for (const { topic, partition, key, value } of outputs) {
-    const size =
-      RECORD_OVERHEAD_BYTES +
-      (key === null ? 0 : Buffer.byteLength(key)) +
-      (value === null ? 0 : Buffer.byteLength(value));
-    if (bytes > 0 && (bytes + size > maxBytes || records >= maxRecords)) {
-      requests.push([...current.values()]);
-      current = new Map();
+  for (const record of outputs) {
+    const size = RECORD_OVERHEAD_BYTES + recordBytes(record);
+    if (bytes > 0 && (bytes + size > maxBytes || current.length >= maxRecords)) {
+      requests.push(current);
+      current = [];
       bytes = 0;
-      records = 0;
     }
-    let messages = current.get(topic);
-    if (messages === undefined) {
-      messages = { topic, messages: [] };
-      current.set(topic, messages);
-    }
-    messages.messages.push({ key, value, ...(partition !== undefined && { partition }) });
+    current.push(record);
     bytes += size;
-    records += 1;
   }
-  if (bytes > 0) requests.push([...current.values()]);
+  if (bytes > 0) requests.push(current);
   return requests;
 }
 
@@ -90,21 +65,6 @@ export function oversizedRecords(records: OutputRecord[]): UnwritableRecord[] {
   return oversized;
 }
 
-/** Broker errors that refuse a record itself: sending it again can never succeed. */
-const RECORD_REFUSED_ERRORS = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-  'CORRUPT_MESSAGE',
-  'INVALID_TIMESTAMP',
-]);
-
-/** Whether a Kafka error says that the broker refused a record of the request (not a passing failure). */
-export function isRecordRefused(error: unknown): boolean {
-  const type = errorType(error);
-  return type !== undefined && RECORD_REFUSED_ERRORS.has(type);
-}
-
 /** A record the broker will never take, with the broker's reason. */
 export interface UnwritableRecord {
   record: OutputRecord;
@@ -118,24 +78,23 @@ export interface UnwritableRecord {
  * `probeProducer` gives a fresh transactional producer: a failed transaction spoils one.
  */
 export async function refusedRecords(
-  probeProducer: () => Promise<Producer>,
+  probeProducer: () => Promise<TransactionalProducer>,
   records: OutputRecord[],
 ): Promise<UnwritableRecord[]> {
   if (records.length === 0) return [];
   const producer = await probeProducer();
   try {
-    const transaction = await producer.transaction();
+    const transaction = await producer.beginTransaction();
     try {
-      for (const topicMessages of produceRequests(records)) {
-        await transaction.sendBatch({ acks: -1, topicMessages });
-      }
+      for (const request of produceRequests(records)) await transaction.send(request);
     } finally {
       await transaction.abort().catch(() => undefined);
     }
     return [];
   } catch (error) {
-    if (!isRecordRefused(error)) throw error;
-    if (records.length === 1) return [{ record: records[0]!, reason: errorType(error)! }];
+    const failure = kafkaErrorKind(error);
+    if (failure.kind !== 'record refused') throw error;
+    if (records.length === 1) return [{ record: records[0]!, reason: failure.code }];
     const half = Math.ceil(records.length / 2);
     return [
       ...(await refusedRecords(probeProducer, records.slice(0, half))),
@@ -146,53 +105,19 @@ export async function refusedRecords(
   }
 }
 
-/** How often and how soon to ask again when the previous transaction is still being completed. */
-const CONCURRENT_TRANSACTION_RETRIES = 50;
-const CONCURRENT_TRANSACTION_WAIT_MS = 5;
-
-/** The broker's error type, however deep kafkajs wrapped it (retries exceeded, say). */
-function errorType(error: unknown): string | undefined {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    const { type } = cause as Error & { type?: string };
-    if (type !== undefined) return type;
-  }
-  return undefined;
-}
-
 export async function commitTransaction(
-  producer: Producer,
+  producer: TransactionalProducer,
   groupId: string,
   outputs: OutputRecord[],
   position: ConsumedPosition,
   recordsPerRequest = Number.POSITIVE_INFINITY,
 ): Promise<void> {
-  const transaction = await producer.transaction();
+  const transaction = await producer.beginTransaction();
   try {
-    for (const topicMessages of produceRequests(outputs, PRODUCE_REQUEST_MAX_BYTES, recordsPerRequest)) {
-      await transaction.sendBatch({ acks: -1, topicMessages });
+    for (const request of produceRequests(outputs, PRODUCE_REQUEST_MAX_BYTES, recordsPerRequest)) {
+      await transaction.send(request);
     }
-    const offsets = {
-      consumerGroupId: groupId,
-      topics: [
-        {
-          topic: position.topic,
-          partitions: [{ partition: position.partition, offset: position.nextOffset }],
-        },
-      ],
-    };
-    // Right after the previous commit the coordinator may still be writing its markers: kafkajs
-    // retries that (CONCURRENT_TRANSACTIONS) for AddPartitionsToTxn but not for AddOffsetsToTxn,
-    // which leaves the transaction open and usable, so asking again soon is safe and cheap.
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await transaction.sendOffsets(offsets);
-        break;
-      } catch (error) {
-        if (errorType(error) !== 'CONCURRENT_TRANSACTIONS' || attempt >= CONCURRENT_TRANSACTION_RETRIES)
-          throw error;
-        await sleep(CONCURRENT_TRANSACTION_WAIT_MS * (attempt + 1));
-      }
-    }
+    await transaction.sendOffsets(groupId, [position]);
     await transaction.commit();
   } catch (error) {
     await transaction.abort().catch(() => undefined);
@@ -202,7 +127,7 @@ export async function commitTransaction(
 
 /** What a consumer needs to process one of its partitions: the producer that commits its work. */
 export interface PartitionClaim {
-  producer: Producer;
+  producer: TransactionalProducer;
   /** True when this call took the partition over, fencing whoever held it before. */
   claimed: boolean;
   /**
@@ -217,16 +142,16 @@ export interface PartitionClaim {
  * mode. The transactional id belongs to the partition, not to the instance: whoever claims a
  * partition initialises that id, which makes the broker complete or abort the previous owner's
  * open transaction and fences the previous owner, so an instance that lost a partition (frozen,
- * its session expired) can never again commit outputs, changelog or offsets for it. kafkajs
- * cannot send the consumer group metadata with which KIP-447 does this for one producer per
- * instance.
+ * its session expired) can never again commit outputs, changelog or offsets for it. The client
+ * interface sends no consumer group metadata, with which KIP-447 does this for one producer per
+ * instance (kafkajs cannot).
  */
 export class PartitionProducers {
-  private readonly producers = new Map<string, Producer>();
+  private readonly producers = new Map<string, TransactionalProducer>();
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly admin: Admin,
+    private readonly kafka: KafkaClient,
+    private readonly admin: KafkaAdmin,
     private readonly groupId: string,
     private readonly transactionalIdPrefix: string,
   ) {}
@@ -235,18 +160,15 @@ export class PartitionProducers {
     const key = `${topic}-${partition}`;
     const owned = this.producers.get(key);
     if (owned !== undefined) return { producer: owned, claimed: false };
-    const producer = createTransactionalProducer(this.kafka, `${this.transactionalIdPrefix}-${key}`);
+    const producer = this.kafka.transactionalProducer(`${this.transactionalIdPrefix}-${key}`);
     try {
-      await producer.connect();
-      // kafkajs registers the transactional id with the broker on the first transaction: the
-      // fencing step. An empty transaction sends nothing more.
-      await (await producer.transaction()).abort();
+      await producer.initTransactions();
     } catch (error) {
       await producer.disconnect().catch(() => undefined);
       throw error;
     }
     // Only now is the previous owner's last transaction settled, and the committed offset final.
-    const resumeFrom = (await committedOffsets(this.admin, this.groupId, topic)).get(partition);
+    const resumeFrom = (await this.admin.committedOffsets(this.groupId, topic)).get(partition);
     this.producers.set(key, producer);
     return { producer, claimed: true, ...(resumeFrom !== undefined && { resumeFrom }) };
   }
@@ -260,12 +182,11 @@ export class PartitionProducers {
   }
 
   /** A transactional producer of its own for probing which records the broker refuses. */
-  async probe(topic: string, partition: number): Promise<Producer> {
-    const producer = createTransactionalProducer(
-      this.kafka,
+  async probe(topic: string, partition: number): Promise<TransactionalProducer> {
+    const producer = this.kafka.transactionalProducer(
       `${this.transactionalIdPrefix}-probe-${topic}-${partition}`,
     );
-    await producer.connect();
+    await producer.initTransactions();
     return producer;
   }
 
@@ -274,16 +195,4 @@ export class PartitionProducers {
     this.producers.clear();
     await Promise.all(producers.map((producer) => producer.disconnect().catch(() => undefined)));
   }
-}
-
-const FENCED_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
-
-/** Whether a Kafka error says that another producer has claimed this one's transactional id. */
-export function isFenced(error: unknown): boolean {
-  // kafkajs wraps the broker's error in its own (retries exceeded, say) as the cause.
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    const { type } = cause as Error & { type?: string };
-    if (type !== undefined && FENCED_ERRORS.has(type)) return true;
-  }
-  return false;
 }

@@ -1,9 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retryUntilDone } from '../../common/backoff.ts';
 import type { CassandraStore, RefusedRow, Row } from '../../common/cassandra.ts';
-import { ensureTopics, partitionCounts, trackConsumerLag, type TopicSpec } from '../../common/kafka.ts';
+import {
+  kafkaErrorKind,
+  trackConsumerLag,
+  type GroupConsumer,
+  type KafkaAdmin,
+  type KafkaClient,
+  type TopicSpec,
+} from '../../common/kafka.ts';
 import type { SourceRecord } from '../../common/records.ts';
 import { noEffects, Task, type BatchEffects } from '../dsl/task.ts';
 import { sideTopics, type SourceNode, type Topology } from '../dsl/topology.ts';
@@ -12,8 +18,6 @@ import { restoreFromChangelog } from './changelog.ts';
 import {
   PartitionProducers,
   commitTransaction,
-  isFenced,
-  isRecordRefused,
   oversizedRecords,
   recordBytes,
   refusedRecords,
@@ -34,8 +38,8 @@ export interface RuntimeSettings {
 }
 
 export interface RuntimeDeps {
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaClient;
+  admin: KafkaAdmin;
   /** Writes into the topology's own keyspace. */
   store: CassandraStore;
   metrics: ProcessorMetrics;
@@ -75,7 +79,7 @@ interface OwnedTask {
  */
 export class TopologyRunner {
   readonly groupId: string;
-  readonly consumer: Consumer;
+  readonly consumer: GroupConsumer;
   private readonly producers: PartitionProducers;
   private readonly tasks = new Map<string, OwnedTask>();
   private readonly partitionWork = new Map<string, Promise<void>>();
@@ -98,14 +102,11 @@ export class TopologyRunner {
     this.producers = new PartitionProducers(kafka, admin, this.groupId, this.groupId);
     // read_committed: only what committed transactions produced is ever processed. The session
     // timeout bounds how long a crashed instance's partitions wait before another takes them.
-    this.consumer = kafka.consumer({
+    this.consumer = kafka.groupConsumer({
       groupId: this.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: settings.batchMaxWaitMs,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(settings.sessionTimeoutMs / 5),
+      maxWaitMs: settings.batchMaxWaitMs,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
       maxBytesPerPartition: settings.fetchMaxBytesPerPartition,
-      maxBytes: settings.fetchMaxBytesPerPartition * 8,
     });
   }
 
@@ -130,10 +131,9 @@ export class TopologyRunner {
   /** Creates missing topics; each changelog gets as many partitions as its source has. */
   async prepareTopics(): Promise<void> {
     const { admin, settings } = this.deps;
-    await ensureTopics(admin, this.topicsToEnsure());
-    this.partitions = await partitionCounts(admin, [...this.nodes.keys()]);
-    await ensureTopics(
-      admin,
+    await admin.ensureTopics(this.topicsToEnsure());
+    this.partitions = await admin.partitionCounts([...this.nodes.keys()]);
+    await admin.ensureTopics(
       this.topology.sources.flatMap((node) => {
         const { source, changelog } = sourceTopics(this.topology, node, settings);
         return changelog === undefined
@@ -149,7 +149,7 @@ export class TopologyRunner {
    * coordinator not found as final), where this call fails and is retried like any start step.
    */
   async connect(): Promise<void> {
-    await this.deps.admin.describeGroups([this.groupId]);
+    await this.deps.admin.describeGroup(this.groupId);
     await this.consumer.connect();
   }
 
@@ -157,44 +157,33 @@ export class TopologyRunner {
     const { metrics, admin, log } = this.deps;
     const pipeline = this.topology.name;
     initialisePipelineSeries(metrics, pipeline, [...this.nodes.keys()]);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      void this.forgetRevoked(payload.memberAssignment);
+    this.consumer.onAssignment((assignment) => {
+      void this.forgetRevoked(assignment);
     });
     // A fetch that held only transaction markers or aborted records never reaches eachBatch,
-    // but kafkajs moves past it: the task follows, and commits there so that lag reads 0.
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize > 0) return;
-      const { topic, partition, lastOffset } = payload;
+    // but the consumer moves past it: the task follows, and commits there so that lag reads 0.
+    this.consumer.onFetchEnd(({ topic, partition, lastOffset, records }) => {
+      if (records > 0) return;
       void this.serially(topic, partition, () => this.skipFiltered(topic, partition, lastOffset));
     });
+    await this.consumer.subscribe([...this.nodes.keys()]);
     for (const topic of this.nodes.keys()) {
-      await this.consumer.subscribe({ topic, fromBeginning: true });
       const setLag = (labels: { topic: string; partition: string }, lag: number) =>
         metrics.consumerLag.set({ ...labels, pipeline }, lag);
       this.lagTimers.push(trackConsumerLag(admin, this.groupId, topic, setLag, log));
     }
     await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.deps.settings.partitionsConcurrently,
-      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+      partitionsConcurrently: this.deps.settings.partitionsConcurrently,
+      eachBatch: (batch) =>
         this.serially(batch.topic, batch.partition, async () => {
           const { batchMaxRecords } = this.deps.settings;
-          for (let start = 0; start < batch.messages.length; start += batchMaxRecords) {
-            if (!isRunning() || isStale()) return;
-            const records: SourceRecord[] = batch.messages
-              .slice(start, start + batchMaxRecords)
-              .map((message) => ({
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: message.offset,
-                key: message.key?.toString('utf8') ?? null,
-                value: message.value,
-              }));
-            // The fetch's first offset counts the transaction markers kafkajs hides from `messages`.
-            const next = await this.processChunk(records, batch.firstOffset()!, heartbeat, isStale);
+          const { heartbeat, isStale } = batch;
+          for (let start = 0; start < batch.records.length; start += batchMaxRecords) {
+            if (!batch.isRunning() || isStale()) return;
+            const records = batch.records.slice(start, start + batchMaxRecords);
+            const next = await this.processChunk(records, batch.fetchedFrom, heartbeat, isStale);
             if (next !== 'done') return;
-            resolveOffset(records[records.length - 1]!.offset);
+            batch.resolveOffset(records[records.length - 1]!.offset);
             await heartbeat();
           }
         }),
@@ -238,7 +227,7 @@ export class TopologyRunner {
   }
 
   /** Partitions given to another member since: their state is theirs now. */
-  private async forgetRevoked(assignment: Record<string, number[]>): Promise<void> {
+  private async forgetRevoked(assignment: Record<string, readonly number[]>): Promise<void> {
     for (const key of [...this.tasks.keys()]) {
       const [topic, partition] = splitKey(key);
       if (assignment[topic]?.includes(partition)) continue;
@@ -364,7 +353,7 @@ export class TopologyRunner {
     if (owned.nextOffset !== undefined && !continuesFrom(owned.nextOffset, fetchedFrom, firstOffset)) {
       // The state has consumed up to elsewhere (a committed offset after a claim, or a batch
       // fetched before a failed commit): carry on from where the state is.
-      this.consumer.seek({ topic, partition, offset: owned.nextOffset });
+      this.consumer.seek(topic, partition, owned.nextOffset);
       return 'lost';
     }
     const timer = this.deps.metrics.batchDuration.startTimer({ pipeline: this.topology.name });
@@ -429,17 +418,18 @@ export class TopologyRunner {
       );
       return true;
     } catch (error) {
-      // A failed transaction leaves a kafkajs producer unusable: a retry claims the partition
-      // again with a new one. Fenced, this instance no longer owns the partition.
+      // A failed transaction leaves its producer spent: a retry claims the partition again with
+      // a new one. Fenced, this instance no longer owns the partition.
       await this.producers.release(topic, partition);
-      if (isRecordRefused(error)) {
+      const failure = kafkaErrorKind(error);
+      if (failure.kind === 'record refused') {
         // Retrying would be refused forever: the records at fault are found and set aside, and
         // the retry commits the rest.
         const probe = () => this.producers.probe(topic, partition);
         this.setAside(effects, await refusedRecords(probe, effects.outputs));
         this.sendSingly.add(effects);
       }
-      if (!isFenced(error)) throw error;
+      if (failure.kind !== 'fenced') throw error;
       metrics.fencedCommits.inc({ pipeline, topic });
       log.warn(
         { pipeline, topic, partition },

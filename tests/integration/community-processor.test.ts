@@ -11,6 +11,7 @@ import {
   stopGracefully,
   testProducer,
   waitFor,
+  inTopic,
 } from './harmony.ts';
 import {
   COMMUNITY_GRACE_SECONDS,
@@ -31,9 +32,8 @@ async function sendInvalidEvents(topic: string, activity: GeneratedActivity): Pr
   await producer.connect();
   const at = new Date(activity.end).toISOString();
   const base = { community: 'chess', event_time: at };
-  await producer.send({
-    topic,
-    messages: [
+  await producer.send(
+    inTopic(topic, [
       {
         key: 'chess',
         value: JSON.stringify({ ...base, event_id: 'x-1', kind: 'logout', user_id: 'u-nobody' }),
@@ -50,8 +50,8 @@ async function sendInvalidEvents(topic: string, activity: GeneratedActivity): Pr
         }),
       },
       { key: 'chess', value: '{"kind": "login",' },
-    ],
-  });
+    ]),
+  );
   await producer.disconnect();
 }
 

@@ -31,6 +31,7 @@ import {
   testProducer,
   waitFor,
   workDir,
+  inTopic,
 } from './harmony.ts';
 import { registerProgram } from './programs.ts';
 import { kafkaBrokers, promQuery, promSeries as series } from './services.ts';
@@ -240,10 +241,12 @@ test(`on-time rule: quiet for ${BAD_AIRLINE} with few flights, firing once ${BAD
 
   const producer = testProducer();
   await producer.connect();
-  await producer.send({
-    topic,
-    messages: badFlights().map((flight) => ({ key: flight.airline, value: JSON.stringify(flight) })),
-  });
+  await producer.send(
+    inTopic(
+      topic,
+      badFlights().map((flight) => ({ key: flight.airline, value: JSON.stringify(flight) })),
+    ),
+  );
   await producer.disconnect();
   const after = await waitFor(
     badSeries,

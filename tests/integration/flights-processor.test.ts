@@ -12,6 +12,7 @@ import {
   stopGracefully,
   testProducer,
   waitFor,
+  inTopic,
 } from './harmony.ts';
 import { generateFlights, storedAirlineDays, storedRouteParts } from './flights.ts';
 import { caughtUp, committedRecords } from './groups.ts';
@@ -47,10 +48,12 @@ async function sendLateAndInvalid(prefix: string, flights: FlightRecord[]): Prom
   ];
   const producer = testProducer();
   await producer.connect();
-  await producer.send({
-    topic: `${prefix}flights.records`,
-    messages: [...late, ...invalid].map((record) => ({ key: record.airline, value: JSON.stringify(record) })),
-  });
+  await producer.send(
+    inTopic(
+      `${prefix}flights.records`,
+      [...late, ...invalid].map((record) => ({ key: record.airline, value: JSON.stringify(record) })),
+    ),
+  );
   await producer.disconnect();
   return ['unknown airline ZZ', 'unknown airport in origin_airport: QQQ', 'inconsistent taxi_out'];
 }

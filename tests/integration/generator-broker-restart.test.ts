@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, test } from 'vitest';
+import { createKafkaClient } from '../../common/kafka.ts';
 import { projectRoot } from '../../services/config.ts';
 import { waitFor } from './harmony.ts';
 import { registerProgram } from './programs.ts';
@@ -74,14 +74,17 @@ test('the broker stopped and started again mid-run: the generator goes on, every
     .split('\n')
     .map((line) => (JSON.parse(line) as { report_id: string }).report_id);
   expect(written).toHaveLength(count);
-  const kafka = new Kafka({ clientId: 'restart-test', brokers: [broker], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName('reader') });
+  const kafka = createKafkaClient({ clientId: 'restart-test', brokers: [broker] });
+  const consumer = kafka.groupConsumer({ groupId: uniqueName('reader') });
   const received: string[] = [];
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe([topic]);
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      received.push((JSON.parse(message.value!.toString()) as { report_id: string }).report_id);
+    eachBatch: async ({ records, resolveOffset }) => {
+      for (const { offset, value } of records) {
+        received.push((JSON.parse(value!.toString()) as { report_id: string }).report_id);
+        resolveOffset(offset);
+      }
     },
   });
   await waitFor(

@@ -28,6 +28,7 @@ import {
   testProducer,
   waitFor,
   workDir,
+  inTopic,
 } from './harmony.ts';
 import {
   dashboardTargets,
@@ -191,12 +192,14 @@ async function produce(reports: DroneReport[]) {
   const producer = testProducer();
   await producer.connect();
   for (let first = 0; first < reports.length; first += 500) {
-    await producer.send({
-      topic: `${prefix}drone.reports`,
-      messages: reports
-        .slice(first, first + 500)
-        .map((report) => ({ key: report.drone_id, value: JSON.stringify(report) })),
-    });
+    await producer.send(
+      inTopic(
+        `${prefix}drone.reports`,
+        reports
+          .slice(first, first + 500)
+          .map((report) => ({ key: report.drone_id, value: JSON.stringify(report) })),
+      ),
+    );
   }
   await producer.disconnect();
 }

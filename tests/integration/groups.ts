@@ -8,12 +8,12 @@ export async function committedGaps(groupId: string, topics: string[]): Promise<
   try {
     const gaps = new Map<string, bigint>();
     for (const topic of topics) {
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
+      const [ends, committed] = await Promise.all([
+        admin.topicOffsets(topic),
+        admin.committedOffsets(groupId, topic),
       ]);
       for (const { partition, high } of ends) {
-        const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+        const offset = committed.get(partition) ?? '-1';
         gaps.set(`${topic}/${partition}`, BigInt(high) - BigInt(offset));
       }
     }
@@ -34,8 +34,8 @@ export async function committedRecords(groupId: string, topic: string): Promise<
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (committed?.partitions ?? []).reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
+    const committed = await admin.committedOffsets(groupId, topic);
+    return [...committed.values()].reduce((sum, offset) => sum + Number(offset), 0);
   } finally {
     await admin.disconnect();
   }

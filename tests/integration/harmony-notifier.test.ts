@@ -16,6 +16,7 @@ import {
   stopGracefully,
   waitFor,
   testProducer,
+  inTopic,
 } from './harmony.ts';
 import { uniqueName } from './services.ts';
 
@@ -71,10 +72,7 @@ beforeAll(async () => {
   await stopGracefully(processor);
   const producer = testProducer();
   await producer.connect();
-  await producer.send({
-    topic: `${prefix}harmony.alerts`,
-    messages: [{ key: 'bad', value: '{"alert_id": 1}' }],
-  });
+  await producer.send(inTopic(`${prefix}harmony.alerts`, [{ key: 'bad', value: '{"alert_id": 1}' }]));
   await producer.disconnect();
 }, 180_000);
 

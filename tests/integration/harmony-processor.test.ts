@@ -14,6 +14,7 @@ import {
   storedReportIds,
   waitFor,
   testProducer,
+  inTopic,
 } from './harmony.ts';
 import { runServices } from './services.ts';
 
@@ -173,7 +174,7 @@ test('500 malformed messages of varied kinds: all in the DLQ with reasons, the g
   }));
   // Small sends: the oversized messages together would exceed the broker's 1 MB request limit.
   for (let first = 0; first < badMessages.length; first += 8) {
-    await producer.send({ topic: `${prefix}drone.reports`, messages: badMessages.slice(first, first + 8) });
+    await producer.send(inTopic(`${prefix}drone.reports`, badMessages.slice(first, first + 8)));
   }
   await producer.disconnect();
   const more = generateReports(`${prefix}drone.reports`, 300, 12);

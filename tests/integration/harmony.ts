@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
-import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
+import { createKafkaClient, type ProducedRecord, type RecordProducer } from '../../common/kafka.ts';
 import { projectRoot } from '../../services/config.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
 import { registerProgram } from './programs.ts';
@@ -16,24 +16,21 @@ export const cassandraClient = new cassandra.Client({
   contactPoints: [cassandraContactPoint],
   localDataCenter: 'datacenter1',
 });
-export const kafka = new Kafka({
-  clientId: 'harmony-test',
-  brokers: kafkaBrokers,
-  logLevel: logLevel.NOTHING,
-});
+export const kafka = createKafkaClient({ clientId: 'harmony-test', brokers: kafkaBrokers });
 const running = new Set<ChildProcess>();
 
 /**
- * A producer for what a test sends itself. Idempotent: kafkajs retries a whole request when one
- * of its partitions fails (a leader not elected yet on a fresh broker), and without sequence
+ * A producer for what a test sends itself. Idempotent: a client may retry a whole request when
+ * one of its partitions fails (a leader not elected yet on a fresh broker), and without sequence
  * numbers the partitions that had succeeded would get their messages twice.
  */
-export function testProducer(): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+export function testProducer(): RecordProducer {
+  return kafka.producer();
+}
+
+/** A test's records of one topic, as a producer sends them. */
+export function inTopic(topic: string, records: Omit<ProducedRecord, 'topic'>[]): ProducedRecord[] {
+  return records.map((record) => ({ topic, ...record }));
 }
 
 beforeAll(async () => {
@@ -88,7 +85,7 @@ async function removeRunData(): Promise<void> {
     const topics = (await admin.listTopics()).filter((topic) =>
       runs.some(({ prefix }) => topic.startsWith(prefix)),
     );
-    if (topics.length > 0) await admin.deleteTopics({ topics });
+    if (topics.length > 0) await admin.deleteTopics(topics);
   } finally {
     await admin.disconnect();
   }
@@ -255,13 +252,16 @@ export async function committedMessages(topic: string, expected: number): Promis
     60_000,
   );
   await admin.disconnect();
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+  const consumer = kafka.groupConsumer({ groupId: uniqueName('reader') });
   const values: string[] = [];
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe([topic]);
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      values.push(message.value!.toString());
+    eachBatch: async ({ records, resolveOffset }) => {
+      for (const { offset, value } of records) {
+        values.push(value!.toString());
+        resolveOffset(offset);
+      }
     },
   });
   await waitFor(

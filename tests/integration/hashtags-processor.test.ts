@@ -11,6 +11,7 @@ import {
   stopGracefully,
   testProducer,
   waitFor,
+  inTopic,
 } from './harmony.ts';
 import {
   GRACE_SECONDS,
@@ -85,17 +86,16 @@ async function sendLateAndBadPosts(prefix: string, generated: GeneratedPosts): P
       ...overrides,
     }),
   });
-  await producer.send({
-    topic: `${prefix}${POSTS_TOPIC}`,
-    messages: [
+  await producer.send(
+    inTopic(`${prefix}${POSTS_TOPIC}`, [
       ...Array.from({ length: LATE_POSTS }, (_, index) => post(index, {})),
       post(1000, { text: '#a #b #c #d #e #f' }),
       post(1001, { place: { city: 'Atlantis', country: 'XA', lat: 0, lon: 0 } }),
       post(1002, { place: { city: 'Paris', country: 'FR', lat: 48.8, lon: 200 } }),
       post(1003, { text: '' }),
       { key: 'odd-1004', value: 'not json' },
-    ],
-  });
+    ]),
+  );
   await producer.disconnect();
   return 5;
 }

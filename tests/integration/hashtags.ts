@@ -2,8 +2,8 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Partitioners } from 'kafkajs';
 import { projectRoot } from '../../services/config.ts';
+import { keyPartition } from '../../common/kafka.ts';
 import { HOUR_MS, MINUTE_MS } from '../../common/time.ts';
 import {
   HASHTAG_USES_TOPIC,
@@ -60,20 +60,7 @@ export function generatePosts(
   return { posts, start, end: posts.reduce((latest, post) => Math.max(latest, post.time), 0) };
 }
 
-const partitioner = Partitioners.DefaultPartitioner();
-const partitionOf = (key: string): number =>
-  partitioner({
-    topic: 'any',
-    partitionMetadata: Array.from({ length: PARTITIONS }, (_, partitionId) => ({
-      partitionId,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-      offlineReplicas: [],
-      partitionErrorCode: 0,
-    })),
-    message: { key, value: '' },
-  });
+const partitionOf = (key: string): number => keyPartition(key, PARTITIONS);
 
 /**
  * Posts at `time` into every posts partition, with hashtags and places reaching every partition
@@ -120,14 +107,14 @@ export async function sendClosingPosts(prefix: string, time: number): Promise<Po
     }
     return groups.map((value) => ({ partition, value }));
   });
-  await producer.send({
-    topic: `${prefix}${POSTS_TOPIC}`,
-    messages: posts.map(({ partition, value }) => ({
+  await producer.send(
+    posts.map(({ partition, value }) => ({
+      topic: `${prefix}${POSTS_TOPIC}`,
       key: value.post_id,
       partition,
       value: JSON.stringify(value),
     })),
-  });
+  );
   await producer.disconnect();
   return posts.map(({ value }) => factsOf(value));
 }

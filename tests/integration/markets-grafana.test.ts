@@ -21,7 +21,7 @@ import {
   scrapeThisRun,
   killPrograms,
 } from './grafana-live.ts';
-import { isolatedRun, programLog, startProgram, testProducer, waitFor, workDir } from './harmony.ts';
+import { isolatedRun, programLog, startProgram, testProducer, waitFor, workDir, inTopic } from './harmony.ts';
 import { startMarketsProcessor } from './markets.ts';
 import { registerProgram } from './programs.ts';
 import { kafkaBrokers, promQuery } from './services.ts';
@@ -101,10 +101,12 @@ async function sendBreakout(): Promise<void> {
   ];
   const producer = testProducer();
   await producer.connect();
-  await producer.send({
-    topic: `${prefix}market.bars`,
-    messages: bars.map((each) => ({ key: each.symbol, value: JSON.stringify(each) })),
-  });
+  await producer.send(
+    inTopic(
+      `${prefix}market.bars`,
+      bars.map((each) => ({ key: each.symbol, value: JSON.stringify(each) })),
+    ),
+  );
   await producer.disconnect();
 }
 

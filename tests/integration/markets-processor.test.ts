@@ -12,6 +12,7 @@ import {
   stopGracefully,
   testProducer,
   waitFor,
+  inTopic,
 } from './harmony.ts';
 import { generateTicks, startMarketsProcessor, storedBars, type GeneratedTicks } from './markets.ts';
 import { caughtUp } from './groups.ts';
@@ -46,14 +47,8 @@ async function committedPositions(prefix: string): Promise<Record<string, bigint
   try {
     const positions: Record<string, bigint> = {};
     for (const pipeline of PIPELINES) {
-      const [committed] = await admin.fetchOffsets({
-        groupId: groupOf(prefix, pipeline),
-        topics: [`${prefix}market.bars`],
-      });
-      positions[pipeline] = (committed?.partitions ?? []).reduce(
-        (sum, { offset }) => sum + (offset === '-1' ? 0n : BigInt(offset)),
-        0n,
-      );
+      const committed = await admin.committedOffsets(groupOf(prefix, pipeline), `${prefix}market.bars`);
+      positions[pipeline] = [...committed.values()].reduce((sum, offset) => sum + BigInt(offset), 0n);
     }
     return positions;
   } finally {
@@ -89,10 +84,12 @@ async function sendBadBars(prefix: string, ticks: GeneratedTicks): Promise<void>
   }));
   const producer = testProducer();
   await producer.connect();
-  await producer.send({
-    topic: `${prefix}market.bars`,
-    messages: [...inconsistent, ...late].map((bar) => ({ key: bar.symbol, value: JSON.stringify(bar) })),
-  });
+  await producer.send(
+    inTopic(
+      `${prefix}market.bars`,
+      [...inconsistent, ...late].map((bar) => ({ key: bar.symbol, value: JSON.stringify(bar) })),
+    ),
+  );
   await producer.disconnect();
 }
 

@@ -18,6 +18,7 @@ import {
   storedReportIds,
   testProducer,
   waitFor,
+  inTopic,
 } from './harmony.ts';
 
 interface Letter {
@@ -33,7 +34,7 @@ async function send(topic: string, messages: { key: string; value: Buffer | stri
   const producer = testProducer();
   await producer.connect();
   // One by one: a few of these together would exceed the broker's request limit on the way in.
-  for (const message of messages) await producer.send({ topic, messages: [message] });
+  for (const message of messages) await producer.send(inTopic(topic, [message]));
   await producer.disconnect();
 }
 
@@ -82,16 +83,9 @@ test('dead letters the broker refuses (a DLQ topic with a 2 KB limit): counted a
   const admin = kafka.admin();
   await admin.connect();
   // Made before the processor, which keeps an existing topic as it is.
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: `${topic}.dlq`,
-        numPartitions: 3,
-        configEntries: [{ name: 'max.message.bytes', value: '2048' }],
-      },
-    ],
-  });
+  await admin.ensureTopics([
+    { topic: `${topic}.dlq`, partitions: 3, configs: { 'max.message.bytes': '2048' } },
+  ]);
   await admin.disconnect();
   const before = generateReports(topic, 150, 33);
   const small = Array.from({ length: 5 }, (_, index) => ({

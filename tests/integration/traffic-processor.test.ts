@@ -11,6 +11,7 @@ import {
   stopGracefully,
   testProducer,
   waitFor,
+  inTopic,
 } from './harmony.ts';
 import { caughtUp } from './groups.ts';
 import { generateTraffic, storedMinuteViews, storedTop, type GeneratedTraffic } from './traffic.ts';
@@ -41,23 +42,25 @@ async function sendLateViews(prefix: string, traffic: GeneratedTraffic): Promise
   const producer = testProducer();
   await producer.connect();
   const businesses = [...new Set(traffic.views.slice(0, 5000).map((view) => view.business_id))];
-  await producer.send({
-    topic: `${prefix}traffic.pageviews`,
-    messages: Array.from({ length: LATE_VIEWS }, (_, index) => {
-      const business_id = businesses[index % businesses.length]!;
-      const event_time = new Date(traffic.start - 2 * 60 * MINUTE_MS + index * 1000).toISOString();
-      return {
-        key: business_id,
-        value: JSON.stringify({
-          request_id: `late-${index}`,
-          business_id,
-          event_time,
-          platform: 'web',
-          path: '/',
-        }),
-      };
-    }),
-  });
+  await producer.send(
+    inTopic(
+      `${prefix}traffic.pageviews`,
+      Array.from({ length: LATE_VIEWS }, (_, index) => {
+        const business_id = businesses[index % businesses.length]!;
+        const event_time = new Date(traffic.start - 2 * 60 * MINUTE_MS + index * 1000).toISOString();
+        return {
+          key: business_id,
+          value: JSON.stringify({
+            request_id: `late-${index}`,
+            business_id,
+            event_time,
+            platform: 'web',
+            path: '/',
+          }),
+        };
+      }),
+    ),
+  );
   await producer.disconnect();
 }
 

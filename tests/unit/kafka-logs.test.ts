@@ -1,6 +1,6 @@
 import { logLevel } from 'kafkajs';
 import { expect, test } from 'vitest';
-import { kafkaLogLevel } from '../../common/kafka.ts';
+import { kafkaLogLevel } from '../../common/kafka/kafkajs.ts';
 
 test("kafkajs' routine CONCURRENT_TRANSACTIONS retry is debug, its other errors warnings, its info info", () => {
   const concurrent = {

@@ -6,7 +6,8 @@ import { schemaStatements, upsertStatement } from '../../common/cassandra.ts';
 import { loadProcessorConfig, parsePipelines } from '../../processor/config.ts';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../common/backoff.ts';
 import { DEAD_LETTER_MAX_BYTES, deadLetter, type SourceRecord } from '../../common/records.ts';
-import { isFenced, PRODUCE_REQUEST_MAX_BYTES, produceRequests } from '../../processor/runtime/producers.ts';
+import { kafkaErrorKind } from '../../common/kafka.ts';
+import { PRODUCE_REQUEST_MAX_BYTES, produceRequests } from '../../processor/runtime/producers.ts';
 import { continuesFrom } from '../../processor/runtime/run-topology.ts';
 import { TopologyTestDriver } from '../../processor/dsl/driver.ts';
 import { ACCEPTED, source, type Topology } from '../../processor/dsl/topology.ts';
@@ -122,14 +123,11 @@ test("a transaction's records go out in produce requests that stay under the bro
   const requests = produceRequests(outputs, 10_000);
   expect(requests.length).toBeGreaterThan(4);
   for (const request of requests) {
-    const bytes = request
-      .flatMap((topic) => topic.messages)
-      .reduce((sum, message) => sum + 1000 + 64 + String(message.key).length, 0);
+    const bytes = request.reduce((sum, record) => sum + 1000 + 64 + String(record.key).length, 0);
     expect(bytes).toBeLessThanOrEqual(10_000);
   }
-  const sent = requests.flatMap((request) =>
-    request.flatMap((topic) => topic.messages.map((message) => ({ topic: topic.topic, ...message }))),
-  );
+  const sent = requests.flat();
+  expect(sent).toEqual(outputs);
   expect(sent.filter((message) => message.topic === 'a').map((message) => message.key)).toEqual(
     outputs.filter((output) => output.topic === 'a').map((output) => output.key),
   );
@@ -139,10 +137,10 @@ test("a transaction's records go out in produce requests that stay under the bro
   expect(produceRequests([])).toEqual([]);
   // Bytes alone cut requests: 2,500 small records (about 175 KB) are one request.
   const small = Array.from({ length: 2500 }, (_, index) => ({ topic: 'c', key: `k${index}`, value: 'v' }));
-  expect(produceRequests(small).map((request) => request[0]!.messages.length)).toEqual([2500]);
-  expect(
-    produceRequests(small, PRODUCE_REQUEST_MAX_BYTES, 1000).map((request) => request[0]!.messages.length),
-  ).toEqual([1000, 1000, 500]);
+  expect(produceRequests(small).map((request) => request.length)).toEqual([2500]);
+  expect(produceRequests(small, PRODUCE_REQUEST_MAX_BYTES, 1000).map((request) => request.length)).toEqual([
+    1000, 1000, 500,
+  ]);
 });
 
 test('a chunk continues the state across hidden records, never across records it has not seen', () => {
@@ -248,23 +246,30 @@ test('the processor CLI: help exits 0; a wrong option or pipeline is one line an
   expect(bogus.stderr.trim().split('\n')).toHaveLength(1);
 }, 30_000);
 
-test('a fenced producer is told apart from failures a retry can mend, also when kafkajs wraps it', async () => {
-  const { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } = await import('kafkajs');
-  const protocolError = (type: string) =>
-    Object.assign(new KafkaJSProtocolError('from the broker'), { type });
-  expect(isFenced(protocolError('INVALID_PRODUCER_EPOCH'))).toBe(true);
-  expect(isFenced(protocolError('PRODUCER_FENCED'))).toBe(true);
-  expect(
-    isFenced(
-      new KafkaJSNumberOfRetriesExceeded(protocolError('INVALID_PRODUCER_EPOCH'), {
-        retryCount: 5,
-        retryTime: 900,
-      }),
-    ),
-  ).toBe(true);
-  expect(isFenced(protocolError('CONCURRENT_TRANSACTIONS'))).toBe(false);
-  expect(isFenced(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))).toBe(false);
-  expect(isFenced('INVALID_PRODUCER_EPOCH')).toBe(false);
+test('a Kafka failure is classified by what it means, also when the client wraps it', async () => {
+  const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } =
+    await import('kafkajs');
+  // The client's own error for a broker's error code, as it builds them.
+  const protocolError = (type: string, retriable: boolean) =>
+    Object.assign(new KafkaJSProtocolError('from the broker'), { type, retriable });
+  const retried = (cause: Error) =>
+    new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 900 });
+  expect(kafkaErrorKind(protocolError('INVALID_PRODUCER_EPOCH', false))).toEqual({ kind: 'fenced' });
+  expect(kafkaErrorKind(protocolError('PRODUCER_FENCED', false))).toEqual({ kind: 'fenced' });
+  expect(kafkaErrorKind(retried(protocolError('INVALID_PRODUCER_EPOCH', false)))).toEqual({ kind: 'fenced' });
+  expect(kafkaErrorKind(retried(protocolError('MESSAGE_TOO_LARGE', false)))).toEqual({
+    kind: 'record refused',
+    code: 'MESSAGE_TOO_LARGE',
+  });
+  expect(kafkaErrorKind(protocolError('CONCURRENT_TRANSACTIONS', true))).toEqual({ kind: 'retriable' });
+  expect(kafkaErrorKind(retried(new KafkaJSConnectionError('Connection error: ECONNREFUSED')))).toEqual({
+    kind: 'retriable',
+  });
+  expect(kafkaErrorKind(protocolError('TOPIC_AUTHORIZATION_FAILED', false))).toEqual({ kind: 'other' });
+  expect(kafkaErrorKind(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))).toEqual({
+    kind: 'other',
+  });
+  expect(kafkaErrorKind('INVALID_PRODUCER_EPOCH')).toEqual({ kind: 'other' });
 });
 
 test('a repartition stage gets a keyed record in the partition Kafka gives its key, every record of a key in one', () => {
