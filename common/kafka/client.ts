@@ -74,6 +74,11 @@ export interface KafkaAdmin {
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** The topic's values of the named configs that it has. */
   topicConfigs(topic: string, names: string[]): Promise<Map<string, string>>;
+  /**
+   * Sets the topic's own configs to exactly these: any other config of its own goes back to the
+   * broker's default.
+   */
+  setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void>;
   /** The group's committed offset of each partition of the topic that has one. */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   /** Fails while the group's coordinator cannot answer (a broker just started, still loading it). */

@@ -109,6 +109,19 @@ function createAdmin(kafka: Kafka): KafkaAdmin {
         (resources[0]?.configEntries ?? []).map(({ configName, configValue }) => [configName, configValue]),
       );
     },
+    async setTopicConfigs(topic, configs) {
+      // kafkajs has only the original AlterConfigs, which replaces a resource's configs whole.
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+    },
     async committedOffsets(groupId, topic) {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
       return new Map(

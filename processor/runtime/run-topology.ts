@@ -14,7 +14,7 @@ import type { SourceRecord } from '../../common/records.ts';
 import { noEffects, Task, type BatchEffects } from '../dsl/task.ts';
 import { sideTopics, type SourceNode, type Topology } from '../dsl/topology.ts';
 import { initialisePipelineSeries, type ProcessorMetrics } from '../metrics.ts';
-import { restoreFromChangelog } from './changelog.ts';
+import { CHANGELOG_TOPIC_CONFIGS, restoreFromChangelog } from './changelog.ts';
 import {
   PartitionProducers,
   commitTransaction,
@@ -133,14 +133,21 @@ export class TopologyRunner {
     const { admin, settings } = this.deps;
     await admin.ensureTopics(this.topicsToEnsure());
     this.partitions = await admin.partitionCounts([...this.nodes.keys()]);
-    await admin.ensureTopics(
-      this.topology.sources.flatMap((node) => {
-        const { source, changelog } = sourceTopics(this.topology, node, settings);
-        return changelog === undefined
-          ? []
-          : [{ topic: changelog, partitions: this.partitions.get(source)!, compacted: true }];
-      }),
-    );
+    const changelogs = this.topology.sources.flatMap((node) => {
+      const { source, changelog } = sourceTopics(this.topology, node, settings);
+      return changelog === undefined
+        ? []
+        : [{ topic: changelog, partitions: this.partitions.get(source)!, configs: CHANGELOG_TOPIC_CONFIGS }];
+    });
+    await admin.ensureTopics(changelogs);
+    // Changelogs made before these configs were chosen (or changed by hand) get them too.
+    const names = Object.keys(CHANGELOG_TOPIC_CONFIGS);
+    for (const { topic } of changelogs) {
+      const current = await admin.topicConfigs(topic, names);
+      if (names.some((name) => current.get(name) !== CHANGELOG_TOPIC_CONFIGS[name])) {
+        await admin.setTopicConfigs(topic, CHANGELOG_TOPIC_CONFIGS);
+      }
+    }
   }
 
   /**
