@@ -6,6 +6,8 @@
  * changelogs in the same run.
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseSamples, sampleValue } from '../common/exposition.ts';
 import { cassandraSettings } from '../common/env.ts';
 import { STREAMS } from '../generators/streams.ts';
@@ -17,6 +19,7 @@ import {
   processorEnv,
   say,
   scrape,
+  serviceAddresses,
   sleep,
   startProcessor,
   stopProgram,
@@ -91,6 +94,10 @@ export async function benchRestart({ minutes, deadlineSeconds }: RestartBenchOpt
     Object.fromEntries(keyspaceSettings.map((name, index) => [name, keyspaces[index]!])),
   );
   const programs: ChildProcess[] = [];
+  // Both processors' logs, for a pipeline that does not come back to be looked into.
+  const logFile = path.join(serviceAddresses().dataDir, 'logs', `${prefix}processor.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  say(`the processors log to ${logFile}`);
   await withCleanup(
     services,
     prefix,
@@ -98,7 +105,7 @@ export async function benchRestart({ minutes, deadlineSeconds }: RestartBenchOpt
     () => programs,
     async () => {
       say(`running every pipeline and every generator at its default rate for ${minutes} min`);
-      const first = startProcessor(services, env);
+      const first = startProcessor(services, env, logFile);
       programs.push(first, ...startGenerators(services.brokers, prefix));
       const killAt = performance.now() + minutes * 60_000;
       let nextProgressAt = performance.now() + PROGRESS_EVERY_MS;
@@ -124,7 +131,7 @@ export async function benchRestart({ minutes, deadlineSeconds }: RestartBenchOpt
       say('killed the processor (SIGKILL); restarting it');
 
       const restartedAt = performance.now();
-      const second = startProcessor(services, env);
+      const second = startProcessor(services, env, logFile);
       programs.push(second);
       const backAfter = new Map<string, number>();
       let text = '';

@@ -30,6 +30,7 @@ export function serviceAddresses() {
     brokers: `${services.host}:${services.kafka.port}`,
     contactPoint: `${services.host}:${services.cassandra.port}`,
     jarsDir: path.join(services.dataDir, 'jars', 'kafka'),
+    dataDir: services.dataDir,
   };
 }
 
@@ -210,11 +211,19 @@ export function configuredBatchRecords(): number {
   return loadProcessorConfig().runtime.batchMaxRecords;
 }
 
-/** Starts the processor with these settings on top of the services' addresses. */
-export function startProcessor(services: BenchServices, env: Record<string, string>): ChildProcess {
+/**
+ * Starts the processor with these settings on top of the services' addresses; its log goes to
+ * `logFile` when one is named (for a run to be looked into afterwards), else nowhere.
+ */
+export function startProcessor(
+  services: BenchServices,
+  env: Record<string, string>,
+  logFile?: string,
+): ChildProcess {
+  const log = logFile === undefined ? 'ignore' : fs.openSync(logFile, 'a');
   return spawn(process.execPath, ['--import', 'tsx', 'processor/main.ts'], {
     cwd: projectRoot,
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
     env: {
       ...process.env,
       KAFKA_BROKERS: services.brokers,

@@ -7,6 +7,17 @@ import { projectRoot, type ServicesConfig } from './config.ts';
 import { JVM_PREREQUISITES, ensureJars, jvmBaseArgs } from './jars.ts';
 import { ServiceError, type ManagedService } from './process.ts';
 
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding. One that starts with '-' would
+ * be read as an option by the storage tool, as Kafka's own Uuid.randomUuid also avoids.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Apache Kafka 4.x in KRaft combined mode (broker + controller), one node. */
 export function kafkaService(config: ServicesConfig): ManagedService {
   const { host, dataDir } = config;
@@ -46,8 +57,7 @@ export function kafkaService(config: ServicesConfig): ManagedService {
       fs.mkdirSync(home, { recursive: true });
       fs.writeFileSync(propertiesFile, `${serverProperties}\n`);
       if (fs.existsSync(path.join(logDir, 'meta.properties'))) return;
-      // A KRaft cluster id is 16 random bytes, base64url without padding.
-      const clusterId = randomBytes(16).toString('base64url');
+      const clusterId = newClusterId();
       const format = spawnSync(
         'java',
         [

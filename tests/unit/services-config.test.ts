@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { loadServicesConfig } from '../../services/config.ts';
+import { newClusterId } from '../../services/kafka.ts';
 import { prometheusService } from '../../services/prometheus.ts';
 
 const touched = ['KAFKA_PORT', 'CASSANDRA_HEAP', 'PROMETHEUS_PORT'];
@@ -47,4 +48,14 @@ test('Prometheus scrapes the ports the programs are configured with, and has no 
     for (const name of ['SERVICES_DATA_DIR', ...Object.keys(moved)]) delete process.env[name];
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+// About one random id in 64 starts with '-', which Kafka's storage tool reads as an option.
+test('a new KRaft cluster id is 16 bytes in base64url that never starts with a dash', () => {
+  const ids = Array.from({ length: 2000 }, () => newClusterId());
+  for (const id of ids) {
+    expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(Buffer.from(id, 'base64url')).toHaveLength(16);
+  }
+  expect(new Set(ids).size).toBe(ids.length);
 });
