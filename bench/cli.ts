@@ -157,7 +157,7 @@ program
   .description(
     'a restart with state: every pipeline in one processor and every generator at its default rate for ' +
       '--minutes, then kill -9 and a restart; seconds until each pipeline commits again and changelog records ' +
-      'restored per pipeline, beside Kafka ConsumerPerformance on the largest changelog',
+      'restored per pipeline, beside the client alone reading the same changelogs',
   )
   .option('--minutes <n>', 'how long the stack runs before the kill', positiveInteger, 10)
   .option(
