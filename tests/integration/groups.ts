@@ -1,11 +1,19 @@
 /** Where a consumer group stands on its topics, read from the broker as a user would. */
 import { kafka } from './harmony.ts';
 
-/** How far each partition's end is past the group's committed offset, per `<topic>/<partition>`. */
-export async function committedGaps(groupId: string, topics: string[]): Promise<Map<string, bigint>> {
+/**
+ * How far each partition's end is past the group's committed offset, per `<topic>/<partition>`;
+ * undefined while a topic does not exist yet (a processor just started has not made its own).
+ */
+export async function committedGaps(
+  groupId: string,
+  topics: string[],
+): Promise<Map<string, bigint> | undefined> {
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const existing = new Set(await admin.listTopics());
+    if (topics.some((topic) => !existing.has(topic))) return undefined;
     const gaps = new Map<string, bigint>();
     for (const topic of topics) {
       const [ends, committed] = await Promise.all([
@@ -26,7 +34,8 @@ export async function committedGaps(groupId: string, topics: string[]): Promise<
 /** Whether a consumer group has committed every partition of the topics up to its end. */
 export async function caughtUp(groupId: string, topics: string[]): Promise<boolean> {
   // A transaction's commit marker takes the offset after its last record.
-  return [...(await committedGaps(groupId, topics)).values()].every((gap) => gap <= 1n);
+  const gaps = await committedGaps(groupId, topics);
+  return gaps !== undefined && [...gaps.values()].every((gap) => gap <= 1n);
 }
 
 /** Records the group has committed on a topic, all partitions together. */

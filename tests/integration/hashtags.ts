@@ -133,7 +133,8 @@ export const hashtagsSources = (prefix: string) =>
 export async function hashtagsDrained(prefix: string): Promise<boolean> {
   const groupId = `${prefix}processor-hashtags`;
   const topics = hashtagsSources(prefix);
-  const settled = (gaps: Map<string, bigint>) =>
+  const settled = (gaps: Map<string, bigint> | undefined): gaps is Map<string, bigint> =>
+    gaps !== undefined &&
     [...gaps].every(([key, gap]) =>
       key.startsWith(`${prefix}${POSTS_TOPIC}/`) ? gap === 0n : gap <= BigInt(PARTITIONS),
     );
