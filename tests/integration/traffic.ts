@@ -21,13 +21,15 @@ export interface GeneratedTraffic {
 
 /**
  * `generate -- traffic` with --out: 200,000 views at 150/s of event time are 22 minutes of
- * traffic, ending a few minutes ago; sent in a burst. The file is the test's truth.
+ * traffic, ending a few minutes ago; sent in a burst. The file is the test's truth. The
+ * catalogue is the generator's default unless `businesses` says how many.
  */
 export function generateTraffic(
   prefix: string,
   count: number,
   seed: number,
   ratePerSecond: number,
+  businesses?: number,
 ): GeneratedTraffic {
   const out = path.join(workDir, `${uniqueName('pageviews')}.jsonl`);
   const durationMs = (count / ratePerSecond) * 1000;
@@ -49,6 +51,7 @@ export function generateTraffic(
         '--burst',
         '--surges',
         '5',
+        ...(businesses === undefined ? [] : ['--businesses', String(businesses)]),
       ],
       ...['--start', new Date(start).toISOString(), '--out', out, '--brokers', kafkaBrokers.join(',')],
       ...['--topic', `${prefix}traffic.pageviews`, '--reference-topic', `${prefix}traffic.businesses`],
