@@ -2,10 +2,12 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
-import { MINUTE_MS } from '../../common/time.ts';
-import { EMOTIONS, type CommunityEvent, type EmotionCounts } from '../../schemas/community.ts';
-import type { WindowFacts } from '../support/community-reference.ts';
+import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
+import { analyzeText } from '../../schemas/community-emotion.ts';
+import { COMMUNITY, EMOTIONS, type CommunityEvent, type EmotionCounts } from '../../schemas/community.ts';
+import { reference, type WindowFacts } from '../support/community-reference.ts';
 import { cassandraClient, startPipelines, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 
@@ -98,4 +100,70 @@ export async function storedRows(keyspace: string, table: string): Promise<Recor
     rows.push(Object.fromEntries(row.keys().map((key: string) => [key, row[key]])));
   }
   return rows;
+}
+
+/**
+ * The whole truth a community test holds the processor to, computed from the generator's file:
+ * every closed window (more than `windowsMoreThan`), post, post engagement and post total (more
+ * than `totalsMoreThan` with engagement), so that a run that stored little fails; nothing else.
+ */
+export async function expectTheCommunityDefinitions(
+  keyspace: string,
+  activity: GeneratedActivity,
+  { windowsMoreThan, totalsMoreThan }: { windowsMoreThan: number; totalsMoreThan: number },
+): Promise<void> {
+  const expected = reference(activity.events);
+  expect(expected.loneLogouts).toEqual([]);
+  // Windows closed by every partition's stream time: all but the last one or two.
+  const closedBefore = activity.end - COMMUNITY_GRACE_SECONDS * SECOND_MS - COMMUNITY.windowMs;
+  const isClosed = (windowStart: number) => windowStart + COMMUNITY.windowMs <= closedBefore;
+  const stored = await storedWindows(keyspace);
+  let compared = 0;
+  for (const [key, facts] of expected.windows) {
+    if (!isClosed(Number(key.split('|')[1]))) continue;
+    expect(stored.get(key), key).toEqual(facts);
+    compared += 1;
+  }
+  expect(compared).toBeGreaterThan(windowsMoreThan);
+  // Nothing else: no window twice, none invented.
+  for (const [key, facts] of stored) expect(facts, key).toEqual(expected.windows.get(key));
+
+  const posts = new Map((await storedRows(keyspace, 'posts')).map((row) => [row['post_id'] as string, row]));
+  let postCount = 0;
+  for (const event of activity.events) {
+    if (event.kind !== 'post') continue;
+    postCount += 1;
+    const { emotion, valenceMilli } = analyzeText(event.text);
+    expect(posts.get(event.post_id), event.post_id).toMatchObject({
+      community: event.community,
+      user_id: event.user_id,
+      text: event.text,
+      emotion,
+      valence: valenceMilli / 1000,
+    });
+  }
+  expect(posts.size).toBe(postCount);
+
+  const engagement = await storedRows(keyspace, 'post_engagement');
+  const storedEngagement = new Map(
+    engagement.map((row) => [
+      `${row['community'] as string}|${(row['window_start'] as Date).getTime()}|${row['post_id'] as string}`,
+      [row['likes'], row['shares'], row['comments']],
+    ]),
+  );
+  for (const [key, counts] of expected.engagement) {
+    if (isClosed(Number(key.split('|')[1]))) expect(storedEngagement.get(key), key).toEqual(counts);
+  }
+  for (const [key, counts] of storedEngagement) expect(counts, key).toEqual(expected.engagement.get(key));
+
+  const totals = new Map(
+    (await storedRows(keyspace, 'post_totals')).map((row) => [row['post_id'] as string, row]),
+  );
+  let totalsCompared = 0;
+  for (const [postId, { likes, shares, comments, last }] of expected.totals) {
+    if (likes + shares + comments === 0 || !isClosed(last - (last % COMMUNITY.windowMs))) continue;
+    expect(totals.get(postId), postId).toEqual({ post_id: postId, likes, shares, comments });
+    totalsCompared += 1;
+  }
+  expect(totalsCompared).toBeGreaterThan(totalsMoreThan);
 }

@@ -1,9 +1,7 @@
 import { type ChildProcess } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
-import { DAY_MS, bucketStart } from '../../common/time.ts';
-import { routeDays as sumRouteParts, type FlightRecord } from '../../schemas/flights.ts';
-import { airlineDays, routeDays } from '../support/flights-reference.ts';
+import type { FlightRecord } from '../../schemas/flights.ts';
 import {
   committedMessages,
   isolatedRun,
@@ -14,7 +12,7 @@ import {
   waitFor,
   inTopic,
 } from './harmony.ts';
-import { generateFlights, storedAirlineDays, storedRouteParts } from './flights.ts';
+import { expectTheFlightsDefinitions, generateFlights } from './flights.ts';
 import { caughtUp, committedRecords } from './groups.ts';
 
 const COUNT = 20_000;
@@ -89,29 +87,7 @@ test('20,000 generated flights, the processor killed with SIGKILL three times at
     180_000,
   );
 
-  const expected = airlineDays(flights);
-  const stored = await storedAirlineDays(keyspace);
-  expect([...stored.keys()].sort()).toEqual([...expected.keys()].sort());
-  const lastDay = bucketStart(Date.parse(flights.at(-1)!.scheduled_departure), DAY_MS);
-  for (const [key, figures] of expected) {
-    const { day, airline, final, ...values } = stored.get(key)!;
-    expect(`${day.getTime()}|${airline}`).toBe(key);
-    expect(values, key).toEqual(figures);
-    expect(final, key).toBe(day.getTime() < lastDay);
-  }
-  expect(new Set([...stored.values()].map((row) => row.day.getTime())).size).toBe(2);
-
-  const parts = await storedRouteParts(keyspace);
-  const routes = new Map<string, { flights: number; arrival_delay_mean: number | null }>();
-  for (const day of new Set(parts.map((part) => part.day.getTime()))) {
-    for (const route of sumRouteParts(parts.filter((part) => part.day.getTime() === day))) {
-      routes.set(`${day}|${route.origin}|${route.destination}`, {
-        flights: route.flights,
-        arrival_delay_mean: route.arrival_delay_mean,
-      });
-    }
-  }
-  expect(routes).toEqual(routeDays(flights));
+  await expectTheFlightsDefinitions(keyspace, flights, { days: 2 });
 
   const late = (await committedMessages(`${topic}.late`, LATE)).map(
     (text) => JSON.parse(text) as { reason: string },

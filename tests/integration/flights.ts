@@ -2,8 +2,16 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
-import type { AirlineDayRow, FlightRecord, RouteDayPart } from '../../schemas/flights.ts';
+import { DAY_MS, bucketStart } from '../../common/time.ts';
+import {
+  routeDays as sumRouteParts,
+  type AirlineDayRow,
+  type FlightRecord,
+  type RouteDayPart,
+} from '../../schemas/flights.ts';
+import { airlineDays, routeDays } from '../support/flights-reference.ts';
 import { cassandraClient, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 
@@ -59,4 +67,38 @@ export async function storedRouteParts(keyspace: string): Promise<RouteDayPart[]
     parts.push(Object.fromEntries(row.keys().map((column) => [column, row.get(column)])) as RouteDayPart);
   }
   return parts;
+}
+
+/**
+ * Every airline-day and route-day stored follows the definitions applied to `flights`, and
+ * nothing else is stored: the days before the last are final, and the flights span `days` days.
+ */
+export async function expectTheFlightsDefinitions(
+  keyspace: string,
+  flights: FlightRecord[],
+  { days }: { days: number },
+): Promise<void> {
+  const expected = airlineDays(flights);
+  const stored = await storedAirlineDays(keyspace);
+  expect([...stored.keys()].sort()).toEqual([...expected.keys()].sort());
+  const lastDay = bucketStart(Date.parse(flights.at(-1)!.scheduled_departure), DAY_MS);
+  for (const [key, figures] of expected) {
+    const { day, airline, final, ...values } = stored.get(key)!;
+    expect(`${day.getTime()}|${airline}`).toBe(key);
+    expect(values, key).toEqual(figures);
+    expect(final, key).toBe(day.getTime() < lastDay);
+  }
+  expect(new Set([...stored.values()].map((row) => row.day.getTime())).size).toBe(days);
+
+  const parts = await storedRouteParts(keyspace);
+  const routes = new Map<string, { flights: number; arrival_delay_mean: number | null }>();
+  for (const day of new Set(parts.map((part) => part.day.getTime()))) {
+    for (const route of sumRouteParts(parts.filter((part) => part.day.getTime() === day))) {
+      routes.set(`${day}|${route.origin}|${route.destination}`, {
+        flights: route.flights,
+        arrival_delay_mean: route.arrival_delay_mean,
+      });
+    }
+  }
+  expect(routes).toEqual(routeDays(flights));
 }

@@ -4,6 +4,7 @@ import type { DroneReport } from '../../schemas/harmony.ts';
 import {
   cassandraClient,
   committedMessages,
+  expectExactlyTheSentFacts,
   generateReports,
   isDistressed,
   isolatedRun,
@@ -25,26 +26,6 @@ const becomesReady = (port: number) =>
     (status) => status === 200,
     60_000,
   );
-
-async function expectExactlyTheSentFacts(prefix: string, keyspace: string, sent: DroneReport[]) {
-  const ids = await waitFor(
-    () => storedReportIds(keyspace),
-    (stored) => stored.length >= sent.length,
-    120_000,
-  );
-  expect(new Set(ids).size).toBe(ids.length);
-  expect([...ids].sort()).toEqual(sent.map((report) => report.report_id).sort());
-
-  const expectedAlerts = sent
-    .filter(isDistressed)
-    .map((report) => report.report_id)
-    .sort();
-  expect(expectedAlerts.length).toBeGreaterThan(0);
-  const alerts = await committedMessages(`${prefix}harmony.alerts`, expectedAlerts.length);
-  expect(alerts.map((alert) => (JSON.parse(alert) as { alert_id: string }).alert_id).sort()).toEqual(
-    expectedAlerts,
-  );
-}
 
 test('generate --count 2000 --seed 7: every report of the file stored once, one alert per distressed report', async () => {
   const { prefix, keyspace } = isolatedRun();

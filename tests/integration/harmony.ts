@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createKafkaClient, type ProducedRecord, type RecordProducer } from '../../common/kafka.ts';
 import { projectRoot } from '../../services/config.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
@@ -276,6 +276,27 @@ export async function committedMessages(topic: string, expected: number): Promis
 
 export const isDistressed = (report: DroneReport): boolean =>
   report.persons.some((person) => person.harmony_score < 2);
+
+/** Every report of the file stored once, nothing else, and one alert per distressed report on the alert topic. */
+export async function expectExactlyTheSentFacts(prefix: string, keyspace: string, sent: DroneReport[]) {
+  const ids = await waitFor(
+    () => storedReportIds(keyspace),
+    (stored) => stored.length >= sent.length,
+    120_000,
+  );
+  expect(new Set(ids).size).toBe(ids.length);
+  expect([...ids].sort()).toEqual(sent.map((report) => report.report_id).sort());
+
+  const expectedAlerts = sent
+    .filter(isDistressed)
+    .map((report) => report.report_id)
+    .sort();
+  expect(expectedAlerts.length).toBeGreaterThan(0);
+  const alerts = await committedMessages(`${prefix}harmony.alerts`, expectedAlerts.length);
+  expect(alerts.map((alert) => (JSON.parse(alert) as { alert_id: string }).alert_id).sort()).toEqual(
+    expectedAlerts,
+  );
+}
 
 export async function metricsText(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -2,25 +2,36 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
 import { keyPartition } from '../../common/kafka.ts';
-import { HOUR_MS, MINUTE_MS } from '../../common/time.ts';
+import { bucketStart, HOUR_MS, MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import {
   HASHTAG_USES_TOPIC,
   PLACE_POSTS_TOPIC,
   placeKey,
   POSTS_TOPIC,
+  TOP,
   TOP_CANDIDATES_TOPIC,
   type Post,
   type TopEntry,
 } from '../../schemas/hashtags.ts';
 import { PLACES } from '../../generators/hashtags/places.ts';
-import { factsOf, type PostFacts } from '../support/hashtags-reference.ts';
+import {
+  factsOf,
+  hashtagMinutes,
+  placeMinutes,
+  topAt,
+  totalsBefore,
+  type PostFacts,
+} from '../support/hashtags-reference.ts';
 import { cassandraClient, startPipelines, testProducer, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 import { committedGaps } from './groups.ts';
 
 export const GRACE_SECONDS = 10;
+/** How long after the generated posts the closing posts come (`postsWithClosing`). */
+const CLOSING_AFTER_MS = 2 * MINUTE_MS;
 /** Partitions the processor creates each of its topics with (see the topology). */
 const PARTITIONS = 3;
 
@@ -119,6 +130,17 @@ export async function sendClosingPosts(prefix: string, time: number): Promise<Po
   return posts.map(({ value }) => factsOf(value));
 }
 
+/** The generated posts, then closing posts two minutes after them, as the reference sees them all. */
+export async function postsWithClosing(
+  prefix: string,
+  options: { count: number; seed: number; rate?: number },
+): Promise<{ generated: GeneratedPosts; posts: PostFacts[] }> {
+  const generated = generatePosts(prefix, options);
+  expect(generated.posts).toHaveLength(options.count);
+  const closing = await sendClosingPosts(prefix, generated.end + CLOSING_AFTER_MS);
+  return { generated, posts: [...generated.posts, ...closing] };
+}
+
 export const hashtagsSources = (prefix: string) =>
   [POSTS_TOPIC, HASHTAG_USES_TOPIC, PLACE_POSTS_TOPIC, TOP_CANDIDATES_TOPIC].map(
     (topic) => `${prefix}${topic}`,
@@ -200,4 +222,48 @@ export async function storedTop(keyspace: string, step: number): Promise<TopEntr
     { prepare: true },
   );
   return result.rows.map((row) => ({ hashtag: row['hashtag'] as string, posts: row['posts'] as number }));
+}
+
+/**
+ * The whole truth a hashtags test holds the processor to, computed from the posts of
+ * `postsWithClosing`: every hashtag and place minute (more than the given numbers of each, so
+ * that a run that stored little fails), nothing else, the totals, and the top 10 at 40, 70 and
+ * 110 seconds into the posts.
+ */
+export async function expectTheHashtagsDefinitions(
+  keyspace: string,
+  generated: GeneratedPosts,
+  posts: PostFacts[],
+  {
+    hashtagMinutesMoreThan,
+    placeMinutesMoreThan,
+  }: { hashtagMinutesMoreThan: number; placeMinutesMoreThan: number },
+) {
+  // Minutes closed by the closing posts' watermark: all the generated ones.
+  const closedBefore = bucketStart(generated.end + CLOSING_AFTER_MS - GRACE_SECONDS * SECOND_MS, MINUTE_MS);
+  const compare = async (expected: Map<string, number>, stored: Map<string, number>) => {
+    let compared = 0;
+    for (const [key, count] of expected) {
+      if (Number(key.split('|')[1]) >= closedBefore) continue;
+      expect(stored.get(key), key).toBe(count);
+      compared += 1;
+    }
+    // Nothing else: no double counts anywhere, nothing that was not sent.
+    for (const [key, count] of stored) expect(expected.get(key), key).toBe(count);
+    return compared;
+  };
+  expect(await compare(hashtagMinutes(posts), await storedHashtagMinutes(keyspace))).toBeGreaterThan(
+    hashtagMinutesMoreThan,
+  );
+  expect(await compare(placeMinutes(posts), await storedPlaceMinutes(keyspace))).toBeGreaterThan(
+    placeMinutesMoreThan,
+  );
+  expect(await storedTotals(keyspace)).toEqual(totalsBefore(posts, closedBefore));
+
+  const steps = [40, 70, 110].map((seconds) => generated.start + seconds * SECOND_MS);
+  for (const step of steps) {
+    const top = await storedTop(keyspace, step);
+    expect(top).toHaveLength(TOP.topN);
+    expect(top, new Date(step).toISOString()).toEqual(topAt(posts, step));
+  }
 }

@@ -3,7 +3,6 @@ import { expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
 import { HOUR_MS } from '../../common/time.ts';
 import type { Bar } from '../../schemas/markets.ts';
-import { closeTo, expectedIndicators } from '../support/markets-reference.ts';
 import {
   committedMessages,
   isolatedRun,
@@ -14,7 +13,12 @@ import {
   waitFor,
   inTopic,
 } from './harmony.ts';
-import { generateTicks, startMarketsProcessor, storedBars, type GeneratedTicks } from './markets.ts';
+import {
+  expectTheMarketsDefinitions,
+  generateTicks,
+  startMarketsProcessor,
+  type GeneratedTicks,
+} from './markets.ts';
 import { caughtUp } from './groups.ts';
 
 const COUNT = 5000;
@@ -22,6 +26,8 @@ const SEED = 9;
 const PIPELINES = ['bollinger', 'aroon'] as const;
 const INCONSISTENT = 4;
 const LATE = 5;
+/** 40 symbols of 125 bars: 106 with bands and 100 with Aroon each. */
+const EXPECTED = { rows: COUNT, bands: 40 * 106, aroons: 40 * 100 };
 
 const groupOf = (prefix: string, pipeline: string) => `${prefix}processor-${pipeline}`;
 
@@ -93,46 +99,6 @@ async function sendBadBars(prefix: string, ticks: GeneratedTicks): Promise<void>
   await producer.disconnect();
 }
 
-/** Every Bollinger and Aroon value stored equals the test's own from the generator's file, and nothing else is stored. */
-async function expectTheDefinitions(keyspace: string, ticks: GeneratedTicks): Promise<void> {
-  const expected = expectedIndicators(ticks.bars);
-  const stored = await storedBars(keyspace);
-  expect(stored.size).toBe(COUNT);
-  let bands = 0;
-  let aroons = 0;
-  const mismatches: string[] = [];
-  for (const [key, want] of expected) {
-    const row = stored.get(key);
-    if (row === undefined) {
-      mismatches.push(`${key}: missing`);
-      continue;
-    }
-    const bar = ticks.bars.find((each) => `${each.symbol}|${Date.parse(each.bar_start)}` === key)!;
-    for (const column of ['open', 'high', 'low', 'close', 'adj_close', 'volume'] as const) {
-      if (row[column] !== bar[column]) mismatches.push(`${key}: ${column} ${row[column]} != ${bar[column]}`);
-    }
-    const pairs: [string, number | undefined][] = [
-      ['bollinger_middle', want.bollinger?.middle],
-      ['bollinger_upper', want.bollinger?.upper],
-      ['bollinger_lower', want.bollinger?.lower],
-      ['aroon_up', want.aroon?.up],
-      ['aroon_down', want.aroon?.down],
-      ['aroon_oscillator', want.aroon?.oscillator],
-    ];
-    for (const [column, value] of pairs) {
-      const actual = row[column];
-      const ok = value === undefined ? actual === null : closeTo(actual, value);
-      if (!ok) mismatches.push(`${key}: ${column} ${actual} != ${value}`);
-    }
-    if (want.bollinger !== undefined) bands += 1;
-    if (want.aroon !== undefined) aroons += 1;
-  }
-  expect(mismatches.slice(0, 10)).toEqual([]);
-  // 40 symbols of 125 bars: 106 with bands and 100 with Aroon each.
-  expect(bands).toBe(40 * 106);
-  expect(aroons).toBe(40 * 100);
-}
-
 test('5,000 generated bars: every Bollinger and Aroon value follows the definitions; each pipeline reads the whole topic in its own group and keeps its own dead letters and late bars', async () => {
   const { prefix, keyspace } = isolatedRun();
   const ticks = generateTicks(prefix, COUNT, SEED);
@@ -144,7 +110,7 @@ test('5,000 generated bars: every Bollinger and Aroon value follows the definiti
     (done) => done,
     240_000,
   );
-  await expectTheDefinitions(keyspace, ticks);
+  await expectTheMarketsDefinitions(keyspace, ticks, EXPECTED);
 
   const metrics = await metricsText(19960);
   for (const pipeline of PIPELINES) {
@@ -206,7 +172,7 @@ test('killed with SIGKILL three times at random moments and restarted: the same 
     (done) => done,
     240_000,
   );
-  await expectTheDefinitions(keyspace, ticks);
+  await expectTheMarketsDefinitions(keyspace, ticks, EXPECTED);
 
   const metrics = await metricsText(port);
   for (const pipeline of PIPELINES) {

@@ -3,9 +3,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import type { Bar } from '../../schemas/markets.ts';
 import { projectRoot } from '../../services/config.ts';
+import { closeTo, expectedIndicators } from '../support/markets-reference.ts';
 import { cassandraClient, startPipelines, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
 
@@ -76,4 +78,51 @@ export async function storedBars(keyspace: string): Promise<Map<string, StoredBa
     rows.set(`${symbol}|${bar_start}`, { ...(values as Record<string, number | null>), symbol, bar_start });
   }
   return rows;
+}
+
+/**
+ * Every Bollinger and Aroon value stored equals the test's own from the generator's file, and
+ * nothing else is stored: `expected` says how many rows, and how many of them have bands and
+ * Aroon values (a symbol's first 19 and 25 bars have none).
+ */
+export async function expectTheMarketsDefinitions(
+  keyspace: string,
+  ticks: GeneratedTicks,
+  expected: { rows: number; bands: number; aroons: number },
+): Promise<void> {
+  const indicators = expectedIndicators(ticks.bars);
+  const stored = await storedBars(keyspace);
+  expect(stored.size).toBe(expected.rows);
+  let bands = 0;
+  let aroons = 0;
+  const mismatches: string[] = [];
+  for (const [key, want] of indicators) {
+    const row = stored.get(key);
+    if (row === undefined) {
+      mismatches.push(`${key}: missing`);
+      continue;
+    }
+    const bar = ticks.bars.find((each) => `${each.symbol}|${Date.parse(each.bar_start)}` === key)!;
+    for (const column of ['open', 'high', 'low', 'close', 'adj_close', 'volume'] as const) {
+      if (row[column] !== bar[column]) mismatches.push(`${key}: ${column} ${row[column]} != ${bar[column]}`);
+    }
+    const pairs: [string, number | undefined][] = [
+      ['bollinger_middle', want.bollinger?.middle],
+      ['bollinger_upper', want.bollinger?.upper],
+      ['bollinger_lower', want.bollinger?.lower],
+      ['aroon_up', want.aroon?.up],
+      ['aroon_down', want.aroon?.down],
+      ['aroon_oscillator', want.aroon?.oscillator],
+    ];
+    for (const [column, value] of pairs) {
+      const actual = row[column];
+      const ok = value === undefined ? actual === null : closeTo(actual, value);
+      if (!ok) mismatches.push(`${key}: ${column} ${actual} != ${value}`);
+    }
+    if (want.bollinger !== undefined) bands += 1;
+    if (want.aroon !== undefined) aroons += 1;
+  }
+  expect(mismatches.slice(0, 10)).toEqual([]);
+  expect(bands).toBe(expected.bands);
+  expect(aroons).toBe(expected.aroons);
 }

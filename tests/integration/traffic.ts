@@ -2,12 +2,16 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
 import { MINUTE_MS } from '../../common/time.ts';
-import type { PageView, SurgeEntry } from '../../schemas/traffic.ts';
+import { SURGE, type PageView, type SurgeEntry } from '../../schemas/traffic.ts';
 import { cassandraClient, workDir } from './harmony.ts';
 import { kafkaBrokers, uniqueName } from './services.ts';
-import type { View } from '../support/traffic-reference.ts';
+import { topAt, viewsPerMinute, type View } from '../support/traffic-reference.ts';
+
+/** The grace the traffic tests run the processor with (`TRAFFIC_GRACE_SECONDS`). */
+export const TRAFFIC_GRACE_SECONDS = 10;
 
 export interface GeneratedTraffic {
   views: View[];
@@ -17,13 +21,15 @@ export interface GeneratedTraffic {
 
 /**
  * `generate -- traffic` with --out: 200,000 views at 150/s of event time are 22 minutes of
- * traffic, ending a few minutes ago; sent in a burst. The file is the test's truth.
+ * traffic, ending a few minutes ago; sent in a burst. The file is the test's truth. The
+ * catalogue is the generator's default unless `businesses` says how many.
  */
 export function generateTraffic(
   prefix: string,
   count: number,
   seed: number,
   ratePerSecond: number,
+  businesses?: number,
 ): GeneratedTraffic {
   const out = path.join(workDir, `${uniqueName('pageviews')}.jsonl`);
   const durationMs = (count / ratePerSecond) * 1000;
@@ -45,6 +51,7 @@ export function generateTraffic(
         '--burst',
         '--surges',
         '5',
+        ...(businesses === undefined ? [] : ['--businesses', String(businesses)]),
       ],
       ...['--start', new Date(start).toISOString(), '--out', out, '--brokers', kafkaBrokers.join(',')],
       ...['--topic', `${prefix}traffic.pageviews`, '--reference-topic', `${prefix}traffic.businesses`],
@@ -85,4 +92,37 @@ export async function storedTop(keyspace: string, step: number): Promise<SurgeEn
     trailing_avg: row.trailing_avg as number,
     surge: row.surge as number,
   }));
+}
+
+/**
+ * The whole truth a traffic test holds the processor to, computed from the generator's file:
+ * every closed minute row (more than `minutesMoreThan` of them, so that a run that stored little
+ * fails), nothing else, and the top 10 at 17, 19 and 21 minutes into the traffic.
+ */
+export async function expectTheTrafficDefinitions(
+  keyspace: string,
+  traffic: GeneratedTraffic,
+  views: View[],
+  { minutesMoreThan }: { minutesMoreThan: number },
+) {
+  const expected = viewsPerMinute(views);
+  const stored = await storedMinuteViews(keyspace);
+  // Minutes closed by every partition's stream time: all but the last one or two.
+  const closedBefore = traffic.end - TRAFFIC_GRACE_SECONDS * 1000 - MINUTE_MS;
+  let compared = 0;
+  for (const [key, count] of expected) {
+    if (Number(key.split('|')[1]) + MINUTE_MS > closedBefore) continue;
+    expect(stored.get(key), key).toBe(count);
+    compared += 1;
+  }
+  expect(compared).toBeGreaterThan(minutesMoreThan);
+  // Nothing else: no minute of the late views, no double counts anywhere.
+  for (const [key, count] of stored) expect(expected.get(key), key).toBe(count);
+
+  const steps = [17, 19, 21].map((minutes) => traffic.start + minutes * MINUTE_MS);
+  for (const step of steps) {
+    const top = await storedTop(keyspace, step);
+    expect(top).toHaveLength(SURGE.topN);
+    expect(top, new Date(step).toISOString()).toEqual(topAt(views, step));
+  }
 }
