@@ -1,6 +1,6 @@
 /**
- * The Kafka client interface (./client.ts) on kafkajs 2.2.4, patched by
- * patches/kafkajs+2.2.4.patch: the one module of the project that imports kafkajs.
+ * The Kafka client interface (./client.ts) on kafkajs 2.2.4 with the patches in patches/
+ * (README: the streaming core): the one module of the project that imports kafkajs.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
