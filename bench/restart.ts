@@ -37,7 +37,7 @@ export interface RestartBenchOptions {
 const PORT = 20010;
 const POLL_MS = 250;
 const PROGRESS_EVERY_MS = 60_000;
-/** The goal: every pipeline processing again within this long of the restart. */
+/** What a restart should cost at most: every pipeline committing again within this long. */
 const GOAL_SECONDS = 30;
 
 /** Records each pipeline has committed since its process started (every source, every outcome). */
