@@ -37,7 +37,7 @@ export interface KafkaClient {
   /** A member of a consumer group, reading with read_committed. */
   groupConsumer(settings: GroupConsumerSettings): GroupConsumer;
   /**
-   * Reads ranges of a topic's partitions without a group of the caller's (a changelog restore);
+   * Reads ranges of a topic's partitions without any consumer group (a changelog restore);
    * resolves once every range has been read to its end. read_committed: records of aborted
    * transactions are never delivered.
    */

@@ -2,13 +2,14 @@
  * The Kafka client interface (./client.ts) on kafkajs 2.2.4 with the patches in patches/
  * (README: the streaming core): the one module of the project that imports kafkajs.
  */
-import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, {
   Kafka,
   Partitioners,
   logLevel,
   type Consumer,
+  type KafkaConfig,
   type KafkaMessage,
   type logCreator,
   type Producer,
@@ -48,7 +49,7 @@ const LONG_RETRIES: RetryOptions = { initialRetryTime: 10, retries: 12, maxRetry
 export function createKafkaClient(settings: KafkaClientSettings): KafkaClient {
   const { brokers, clientId, log, requestRetries = 'default', connectionTimeoutMs } = settings;
   if (brokers.length === 0) throw new Error('a Kafka client needs at least one broker');
-  const kafka = new Kafka({
+  const config: KafkaConfig = {
     clientId,
     brokers,
     ...(log === undefined
@@ -57,13 +58,14 @@ export function createKafkaClient(settings: KafkaClientSettings): KafkaClient {
     ...(requestRetries === 'long' && { retry: LONG_RETRIES }),
     ...(requestRetries === 'none' && { retry: { retries: 0 } }),
     ...(connectionTimeoutMs !== undefined && { connectionTimeout: connectionTimeoutMs }),
-  });
+  };
+  const kafka = new Kafka(config);
   return {
     admin: () => createAdmin(kafka),
     producer: () => createProducer(kafka),
     transactionalProducer: (transactionalId) => createTransactionalProducer(kafka, transactionalId),
     groupConsumer: (consumerSettings) => createGroupConsumer(kafka, consumerSettings),
-    readPartitions: (read) => readPartitions(kafka, read),
+    readPartitions: (read) => readPartitions(config, read),
   };
 }
 
@@ -314,70 +316,143 @@ function createGroupConsumer(kafka: Kafka, settings: GroupConsumerSettings): Gro
   };
 }
 
+/** The parts of kafkajs's internals a read without a group uses (kafkajs 2.2.4, pinned). */
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  /** Partitions by the id of the broker that leads them. */
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(broker: { nodeId: string }): Promise<KafkajsBroker>;
+}
+interface KafkajsBroker {
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{ responses: { topicName: string; partitions: FetchedPartition[] }[] }>;
+}
+interface FetchedPartition {
+  partition: number;
+  lastStableOffset: string;
+  /** Every record fetched, control records and those of aborted transactions included. */
+  messages: KafkaMessage[];
+}
+type KafkajsBatch = new (
+  topic: string,
+  fetchedOffset: string,
+  partition: FetchedPartition,
+) => { messages: KafkaMessage[] };
+
+const kafkajsInternals = createRequire(import.meta.url);
+const KafkajsClusterClass = kafkajsInternals('kafkajs/src/cluster/index.js') as new (
+  options: object,
+) => KafkajsCluster;
+/** What a group consumer makes of a fetch: aborted records and control records left out (patch 001). */
+const KafkajsBatchClass = kafkajsInternals('kafkajs/src/consumer/batch.js') as KafkajsBatch;
+const { createLogger } = kafkajsInternals('kafkajs/src/loggers/index.js') as {
+  createLogger(options: { level: logLevel; logCreator: logCreator }): object;
+};
+const defaultSocketFactory = kafkajsInternals('kafkajs/src/network/socketFactory.js') as () => object;
+const READ_COMMITTED = 1;
+const READ_MAX_BYTES_PER_PARTITION = 16 * 1024 * 1024;
+/** How long a fetch waits at a partition's end: only an open transaction keeps a read there. */
+const READ_MAX_WAIT_MS = 50;
+const READ_RETRY_WAIT_MS = 200;
+
 /**
- * kafkajs has no consumer without a group, so the read uses a group of its own that nothing else
- * joins and that commits nothing (it disappears once left). It is assigned every partition of
- * the topic: those not asked for are paused, and each asked for starts at its `from`.
+ * Reads the ranges with fetch requests of its own to each partition's leader: kafkajs's
+ * consumers all belong to a group, and a group per read would cost a join (and its log lines)
+ * at every restore. Only the connections are kafkajs's; which offset comes next is decided here.
  */
-async function readPartitions(kafka: Kafka, { topic, partitions, onRecords, timeoutMs }: PartitionRead) {
-  const ranges = new Map(
+async function readPartitions(
+  config: KafkaConfig,
+  { topic, partitions, onRecords, timeoutMs }: PartitionRead,
+) {
+  const positions = new Map(
     partitions
       .filter(({ from, to }) => BigInt(to) > BigInt(from))
-      .map(({ partition, from, to }) => [partition, { from: BigInt(from), to: BigInt(to) }]),
+      .map(({ partition, from, to }) => [partition, { next: BigInt(from), to: BigInt(to) }]),
   );
-  if (ranges.size === 0) return;
-  const consumer = kafka.consumer({
-    groupId: `read-${topic}-${randomUUID()}`,
-    readUncommitted: false,
-    maxBytesPerPartition: 16 * 1024 * 1024,
-    maxWaitTimeInMs: 50,
+  if (positions.size === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  const cluster = new KafkajsClusterClass({
+    ...config,
+    logger: createLogger({
+      level: config.logLevel ?? logLevel.NOTHING,
+      logCreator: config.logCreator ?? (() => () => undefined),
+    }),
+    socketFactory: defaultSocketFactory(),
+    isolationLevel: READ_COMMITTED,
   });
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`reading ${topic} to its end took over ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-      // Batches that hold only transaction markers or aborted records reach no eachBatch: the
-      // end-of-batch event sees every batch, so it is where an end is noticed.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        const range = ranges.get(payload.partition);
-        if (range === undefined || BigInt(payload.lastOffset) < range.to - 1n) return;
-        ranges.delete(payload.partition);
-        consumer.pause([{ topic, partitions: [payload.partition] }]);
-        if (ranges.size > 0) return;
-        clearTimeout(timer);
-        resolve();
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        clearTimeout(timer);
-        reject(payload.error);
-      });
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const range = ranges.get(batch.partition);
-            if (range === undefined) {
-              consumer.pause([{ topic, partitions: [batch.partition] }]);
-              return;
+    await cluster.connect();
+    await cluster.addTargetTopic(topic);
+    while (positions.size > 0) {
+      if (Date.now() > deadline)
+        throw new Error(`reading ${topic} to its end took over ${timeoutMs / 1000} s`);
+      try {
+        const byLeader = cluster.findLeaderForPartitions(topic, [...positions.keys()]);
+        await Promise.all(
+          Object.entries(byLeader).map(async ([nodeId, led]) => {
+            const broker = await cluster.findBroker({ nodeId });
+            const { responses } = await broker.fetch({
+              isolationLevel: READ_COMMITTED,
+              maxWaitTime: READ_MAX_WAIT_MS,
+              maxBytes: READ_MAX_BYTES_PER_PARTITION * led.length,
+              topics: [
+                {
+                  topic,
+                  partitions: led.map((partition) => ({
+                    partition,
+                    fetchOffset: String(positions.get(partition)!.next),
+                    maxBytes: READ_MAX_BYTES_PER_PARTITION,
+                  })),
+                },
+              ],
+            });
+            for (const fetched of responses.flatMap(({ partitions: answered }) => answered)) {
+              await readFetched(topic, fetched, positions, onRecords);
             }
-            // A restarted consumer forgets its seeks and reads from the start again.
-            const records = batch.messages
-              .filter(({ offset }) => BigInt(offset) >= range.from && BigInt(offset) < range.to)
-              .map((message) => sourceRecord(topic, batch.partition, message));
-            if (records.length > 0) await onRecords(records);
-          },
-        })
-        .catch(reject);
-      // run() has set up the group by now; kafkajs applies the seeks once it is assigned.
-      for (const [partition, { from }] of ranges) consumer.seek({ topic, partition, offset: String(from) });
-    });
+          }),
+        );
+      } catch (error) {
+        if (kafkaErrorKind(error).kind !== 'retriable') throw error;
+        // A leader moved or a broker restarts: ask the cluster again where each partition is.
+        await sleep(READ_RETRY_WAIT_MS);
+        await cluster.refreshMetadata().catch(() => undefined);
+      }
+    }
   } finally {
-    await consumer.disconnect().catch(() => undefined);
+    await cluster.disconnect().catch(() => undefined);
   }
+}
+
+/** Delivers one partition's fetched records below its range's end, and moves its position on. */
+async function readFetched(
+  topic: string,
+  fetched: FetchedPartition,
+  positions: Map<number, { next: bigint; to: bigint }>,
+  onRecords: PartitionRead['onRecords'],
+): Promise<void> {
+  const position = positions.get(fetched.partition);
+  if (position === undefined) return;
+  const fetchedFrom = position.next;
+  const delivered = new KafkajsBatchClass(topic, String(fetchedFrom), fetched).messages
+    .filter(({ offset }) => BigInt(offset) < position.to)
+    .map((message) => sourceRecord(topic, fetched.partition, message));
+  let last = -1n;
+  for (const { offset } of fetched.messages) if (BigInt(offset) > last) last = BigInt(offset);
+  if (last >= fetchedFrom) position.next = last + 1n;
+  else if (BigInt(fetched.lastStableOffset) >= position.to) {
+    // Nothing at or after the position below the last stable offset: what the range still spans
+    // was compacted away (a fetch holds every record batch that fits, and one always fits).
+    position.next = position.to;
+  }
+  if (delivered.length > 0) await onRecords(delivered);
+  if (position.next >= position.to) positions.delete(fetched.partition);
 }
 
 const FENCED_CODES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);

@@ -49,9 +49,9 @@ export async function restoreFromChangelog(
   if (offsets === undefined) throw new Error(`changelog ${topic} has no partition ${partition}`);
   let records = 0;
   // The restore runs inside the source partition's batch: its group must keep hearing from this
-  // member all along, not only when a changelog fetch arrives. A read that takes longer than the
-  // session to start (its own group to join on a busy machine) lost the member its partitions,
-  // and the restore began again on the next assignment, and again.
+  // member all along, not only between batches: a restore longer than the session (a large
+  // changelog on a busy machine) would otherwise lose the member its partitions, and begin
+  // again on the next assignment, and again.
   const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), RESTORE_HEARTBEAT_MS);
   try {
     await kafka.readPartitions({

@@ -133,10 +133,15 @@ async function readWithGroup(
   return { records, batches };
 }
 
-/** Reads partitions of a topic to their ends as they are now, without a group (a changelog restore). */
+/**
+ * Reads partitions of a topic to their ends as they are now, as a changelog restore does: the
+ * broker knows no more consumer groups while the read runs than before it.
+ */
 async function readPartitionsToEnd(topic: string, partitions: number[]): Promise<SourceRecord[]> {
   const ends = await admin.topicOffsets(topic);
   const records: SourceRecord[] = [];
+  const groupsBefore = await admin.listGroups();
+  let groupsDuring: string[] | undefined;
   await kafka.readPartitions({
     topic,
     partitions: ends
@@ -144,9 +149,11 @@ async function readPartitionsToEnd(topic: string, partitions: number[]): Promise
       .map(({ partition, low, high }) => ({ partition, from: low, to: high })),
     timeoutMs: READ_TIMEOUT_MS,
     onRecords: async (batch) => {
+      groupsDuring ??= await admin.listGroups();
       records.push(...batch);
     },
   });
+  expect(groupsDuring?.sort()).toEqual(groupsBefore.sort());
   return records;
 }
 
