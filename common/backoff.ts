@@ -13,7 +13,7 @@ export interface RetryHooks {
   onFailure(error: unknown, attempt: number): void;
   /** Called once when an attempt succeeds after failures. */
   onRecovered(attempts: number): void;
-  /** Waits out a backoff delay; may keep a consumer's session alive, may throw to give up. */
+  /** Waits out a backoff delay; may throw to give up. */
   wait(ms: number): Promise<void>;
 }
 

@@ -3,8 +3,6 @@ import { TaskState } from '../dsl/store.ts';
 
 /** A restore that has not reached the changelog's end by then has failed, and is retried. */
 const RESTORE_TIMEOUT_MS = 300_000;
-/** How often a restore heartbeats its source partition's group (the session is 6 s at least). */
-const RESTORE_HEARTBEAT_MS = 1000;
 
 /**
  * The configs of every changelog topic. A restore reads its partition from the start, so what a
@@ -42,33 +40,23 @@ export async function restoreFromChangelog(
   admin: KafkaAdmin,
   topic: string,
   partition: number,
-  heartbeat: () => Promise<void>,
 ): Promise<Restored> {
   const state = new TaskState();
   const offsets = (await admin.topicOffsets(topic)).find((entry) => entry.partition === partition);
   if (offsets === undefined) throw new Error(`changelog ${topic} has no partition ${partition}`);
   let records = 0;
-  // The restore runs inside the source partition's batch: its group must keep hearing from this
-  // member all along, not only between batches: a restore longer than the session (a large
-  // changelog on a busy machine) would otherwise lose the member its partitions, and begin
-  // again on the next assignment, and again.
-  const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), RESTORE_HEARTBEAT_MS);
-  try {
-    await kafka.readPartitions({
-      topic,
-      partitions: [{ partition, from: offsets.low, to: offsets.high }],
-      timeoutMs: RESTORE_TIMEOUT_MS,
-      onRecords(batch) {
-        for (const { key, value } of batch) {
-          if (key === null) continue;
-          state.restore({ key, value: value?.toString('utf8') ?? null });
-          records += 1;
-        }
-        return Promise.resolve();
-      },
-    });
-  } finally {
-    clearInterval(keepAlive);
-  }
+  await kafka.readPartitions({
+    topic,
+    partitions: [{ partition, from: offsets.low, to: offsets.high }],
+    timeoutMs: RESTORE_TIMEOUT_MS,
+    onRecords(batch) {
+      for (const { key, value } of batch) {
+        if (key === null) continue;
+        state.restore({ key, value: value?.toString('utf8') ?? null });
+        records += 1;
+      }
+      return Promise.resolve();
+    },
+  });
   return { state, records };
 }

@@ -64,7 +64,8 @@ export function sourceTopics(topology: Topology, node: SourceNode<unknown>, sett
   };
 }
 
-const HEARTBEAT_SLICE_MS = 200;
+/** kafkajs sends a heartbeat only once its interval has passed: asking every second costs nothing. */
+const HEARTBEAT_INTERVAL_MS = 1000;
 
 interface OwnedTask {
   task: Task<unknown>;
@@ -185,13 +186,23 @@ export class TopologyRunner {
         this.serially(batch.topic, batch.partition, async () => {
           const { batchMaxRecords } = this.deps.settings;
           const { heartbeat, isStale } = batch;
-          for (let start = 0; start < batch.records.length; start += batchMaxRecords) {
-            if (!batch.isRunning() || isStale()) return;
-            const records = batch.records.slice(start, start + batchMaxRecords);
-            const next = await this.processChunk(records, batch.fetchedFrom, heartbeat, isStale);
-            if (next !== 'done') return;
-            batch.resolveOffset(records[records.length - 1]!.offset);
-            await heartbeat();
+          // The group must hear from this member all through a batch, not only between its
+          // chunks: a restore of a large changelog, a first write while Cassandra prepares its
+          // statements or a sink outage can outlast the session, and a member gone silent
+          // loses its partitions and begins the same work again after the next assignment.
+          const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS);
+          try {
+            for (let start = 0; start < batch.records.length; start += batchMaxRecords) {
+              if (!batch.isRunning() || isStale()) return;
+              const records = batch.records.slice(start, start + batchMaxRecords);
+              const next = await this.processChunk(records, batch.fetchedFrom, isStale);
+              if (next !== 'done') return;
+              batch.resolveOffset(records[records.length - 1]!.offset);
+              // Heard here, a rebalance ends the batch.
+              await heartbeat();
+            }
+          } finally {
+            clearInterval(keepAlive);
           }
         }),
     });
@@ -251,11 +262,7 @@ export class TopologyRunner {
   }
 
   /** The task of a partition, claiming the partition and restoring its state first when new. */
-  private async taskFor(
-    topic: string,
-    partition: number,
-    heartbeat: () => Promise<void>,
-  ): Promise<OwnedTask> {
+  private async taskFor(topic: string, partition: number): Promise<OwnedTask> {
     const key = taskKey(topic, partition);
     const owned = this.tasks.get(key);
     if (owned !== undefined) return owned;
@@ -274,7 +281,7 @@ export class TopologyRunner {
     let restored;
     if (topics.changelog !== undefined) {
       const timer = metrics.stateRestore.startTimer({ pipeline });
-      restored = await restoreFromChangelog(kafka, admin, topics.changelog, partition, heartbeat);
+      restored = await restoreFromChangelog(kafka, admin, topics.changelog, partition);
       timer();
       metrics.stateRestoredRecords.inc({ pipeline }, restored.records);
       log.info(
@@ -300,7 +307,6 @@ export class TopologyRunner {
   private untilWritten<T>(
     sink: 'cassandra' | 'kafka',
     write: () => Promise<T>,
-    heartbeat: () => Promise<void>,
     chunk: { topic: string; partition: number; firstOffset: string },
   ): Promise<T> {
     const { metrics, log, stop } = this.deps;
@@ -327,12 +333,8 @@ export class TopologyRunner {
         log.info({ pipeline, sink, attempts }, `${sink} accepts writes again; resuming`);
       },
       async wait(ms) {
-        // Heartbeat through the wait, so a long outage does not cost the partition its owner.
-        for (let waited = 0; waited < ms; waited += HEARTBEAT_SLICE_MS) {
-          stop.throwIfAborted();
-          await sleep(HEARTBEAT_SLICE_MS);
-          await heartbeat().catch(() => undefined);
-        }
+        stop.throwIfAborted();
+        await sleep(ms, undefined, { signal: stop });
       },
     });
   }
@@ -344,19 +346,13 @@ export class TopologyRunner {
   private async processChunk(
     records: SourceRecord[],
     fetchedFrom: string,
-    heartbeat: () => Promise<void>,
     isStale: () => boolean,
   ): Promise<'done' | 'lost'> {
     const { topic, partition } = records[0]!;
     const firstOffset = records[0]!.offset;
     const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
     const chunk = { topic, partition, firstOffset, nextOffset };
-    const owned = await this.untilWritten(
-      'kafka',
-      () => this.taskFor(topic, partition, heartbeat),
-      heartbeat,
-      chunk,
-    );
+    const owned = await this.untilWritten('kafka', () => this.taskFor(topic, partition), chunk);
     if (owned.nextOffset !== undefined && !continuesFrom(owned.nextOffset, fetchedFrom, firstOffset)) {
       // The state has consumed up to elsewhere (a committed offset after a claim, or a batch
       // fetched before a failed commit): carry on from where the state is.
@@ -369,7 +365,6 @@ export class TopologyRunner {
     const refusedRows = await this.untilWritten(
       'cassandra',
       () => this.deps.store.upsert(effects.rows),
-      heartbeat,
       chunk,
     );
     this.reportRefusedRows(refusedRows, chunk);
@@ -378,7 +373,6 @@ export class TopologyRunner {
     const committed = await this.untilWritten(
       'kafka',
       () => this.commit(owned, effects, chunk, isStale),
-      heartbeat,
       chunk,
     );
     if (!committed) {
