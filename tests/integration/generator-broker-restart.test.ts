@@ -5,38 +5,24 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { createKafkaClient } from '../../common/kafka.ts';
 import { projectRoot } from '../../services/config.ts';
 import { waitFor } from './harmony.ts';
 import { registerProgram } from './programs.ts';
-import { runServicesWith, servicesConfig, uniqueName } from './services.ts';
+import { privateBroker, uniqueName } from './services.ts';
 
-const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-broker-'));
-const PRIVATE = {
-  SERVICES_DATA_DIR: privateDir,
-  KAFKA_PORT: '19192',
-  KAFKA_CONTROLLER_PORT: '19193',
-};
-const broker = `127.0.0.1:${PRIVATE.KAFKA_PORT}`;
-
-afterAll(() => {
-  runServicesWith(PRIVATE, 'down', 'kafka');
-  fs.rmSync(privateDir, { recursive: true, force: true });
-});
+const privateKafka = privateBroker({ kafka: 19192, controller: 19193 });
+afterAll(() => privateKafka.remove());
+const broker = privateKafka.brokers[0]!;
 
 test('the broker stopped and started again mid-run: the generator goes on, every event sent once', async () => {
-  // The shared services' jars, so that the private broker needs no download.
-  fs.cpSync(path.join(servicesConfig.dataDir, 'jars', 'kafka'), path.join(privateDir, 'jars', 'kafka'), {
-    recursive: true,
-  });
-  const up = runServicesWith(PRIVATE, 'up', 'kafka');
+  const up = privateKafka.up();
   expect(up.status, up.output).toBe(0);
 
   const topic = uniqueName('restart');
-  const out = path.join(privateDir, 'sent.jsonl');
+  const out = path.join(privateKafka.dataDir, 'sent.jsonl');
   const count = 12_000;
   const generator = spawn(
     process.execPath,
@@ -57,12 +43,12 @@ test('the broker stopped and started again mid-run: the generator goes on, every
     (text) => /sent [1-9]\d{3} to/.test(text),
     60_000,
   );
-  const down = runServicesWith(PRIVATE, 'down', 'kafka');
+  const down = privateKafka.down();
   expect(down.output).toMatch(/kafka: stopped/);
   // Longer than kafkajs' own retries of one request (about 10 s): the generator's must carry it.
   await new Promise((resolve) => setTimeout(resolve, 15_000));
   expect(generator.exitCode, stderr).toBeNull();
-  expect(runServicesWith(PRIVATE, 'up', 'kafka').status).toBe(0);
+  expect(privateKafka.up().status).toBe(0);
 
   expect(await exited, stderr).toBe(0);
   expect(stderr.match(/kafka unavailable/g), stderr).toHaveLength(1);

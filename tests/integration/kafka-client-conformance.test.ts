@@ -4,9 +4,6 @@
  * pass. The broker restart runs on a private broker with ports of its own, so that the shared
  * broker the other tests use never goes away.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   createKafkaClient,
@@ -18,7 +15,7 @@ import {
 } from '../../common/kafka.ts';
 import type { OutputRecord, SourceRecord } from '../../common/records.ts';
 import { commitTransaction, PartitionProducers } from '../../processor/runtime/producers.ts';
-import { kafkaBrokers, runServicesWith, servicesConfig, uniqueName } from './services.ts';
+import { kafkaBrokers, privateBroker, uniqueName } from './services.ts';
 
 const kafka = createKafkaClient({ clientId: 'conformance', brokers: kafkaBrokers });
 const admin = kafka.admin();
@@ -442,24 +439,15 @@ describe('failures the runtime tells apart', () => {
     }
   });
 
-  const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conformance-broker-'));
-  const PRIVATE = { SERVICES_DATA_DIR: privateDir, KAFKA_PORT: '19292', KAFKA_CONTROLLER_PORT: '19293' };
-
-  afterAll(() => {
-    runServicesWith(PRIVATE, 'down', 'kafka');
-    fs.rmSync(privateDir, { recursive: true, force: true });
-  });
+  const privateKafka = privateBroker({ kafka: 19292, controller: 19293 });
+  afterAll(() => privateKafka.remove());
 
   test('a broker restart gives retriable failures, and the client goes on once the broker is back', async () => {
-    // The shared services' jars, so that the private broker needs no download.
-    fs.cpSync(path.join(servicesConfig.dataDir, 'jars', 'kafka'), path.join(privateDir, 'jars', 'kafka'), {
-      recursive: true,
-    });
-    const up = runServicesWith(PRIVATE, 'up', 'kafka');
+    const up = privateKafka.up();
     expect(up.status, up.output).toBe(0);
     const client = createKafkaClient({
       clientId: 'conformance-restart',
-      brokers: [`127.0.0.1:${PRIVATE.KAFKA_PORT}`],
+      brokers: privateKafka.brokers,
     });
     const privateAdmin = client.admin();
     const producer = client.producer();
@@ -470,11 +458,11 @@ describe('failures the runtime tells apart', () => {
     await producer.connect();
     try {
       await producer.send(record('before'));
-      expect(runServicesWith(PRIVATE, 'down', 'kafka').output).toMatch(/kafka: stopped/);
+      expect(privateKafka.down().output).toMatch(/kafka: stopped/);
       expect(await failureOf(() => producer.send(record('while-down')))).toEqual({ kind: 'retriable' });
       expect(await failureOf(() => privateAdmin.topicOffsets(topic))).toEqual({ kind: 'retriable' });
 
-      expect(runServicesWith(PRIVATE, 'up', 'kafka').status).toBe(0);
+      expect(privateKafka.up().status).toBe(0);
       // The broker answers a moment after it listens: the admin is asked until it does.
       await until(
         () =>

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadServicesConfig, projectRoot } from '../../services/config.ts';
 
@@ -27,6 +29,34 @@ export function runServicesWith(
     },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/**
+ * A broker of a test's own on ports of its own, started and stopped by the services script, so
+ * that the shared broker the other tests use never goes away. It runs on the shared services'
+ * jars, so it needs no download.
+ */
+export function privateBroker(ports: { kafka: number; controller: number }) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-broker-'));
+  const env = {
+    SERVICES_DATA_DIR: dataDir,
+    KAFKA_PORT: String(ports.kafka),
+    KAFKA_CONTROLLER_PORT: String(ports.controller),
+  };
+  fs.cpSync(path.join(servicesConfig.dataDir, 'jars', 'kafka'), path.join(dataDir, 'jars', 'kafka'), {
+    recursive: true,
+  });
+  return {
+    brokers: [`127.0.0.1:${ports.kafka}`],
+    dataDir,
+    up: () => runServicesWith(env, 'up', 'kafka'),
+    down: () => runServicesWith(env, 'down', 'kafka'),
+    /** Stops the broker if it runs and removes its data. */
+    remove() {
+      runServicesWith(env, 'down', 'kafka');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A name no earlier run used, so tests never see each other's topics, tables or series. */
