@@ -5,7 +5,6 @@ import {
   type GroupConsumer,
   type KafkaAdmin,
   type KafkaClient,
-  type TopicSpec,
 } from '../../common/kafka.ts';
 import type { SourceRecord } from '../../common/records.ts';
 import type { SourceNode, Topology } from '../dsl/topology.ts';
@@ -15,7 +14,7 @@ import { PartitionOwnership, taskKey } from './ownership.ts';
 import { PartitionProducers, oversizedRecords } from './producers.ts';
 import { RunnerMetrics, rowsByTable } from './runner-metrics.ts';
 import { SinkRetry } from './sink-retry.ts';
-import { prepareTopics, sourceNodes, topicsToEnsure } from './topics.ts';
+import { prepareTopics, sourceNodes } from './topics.ts';
 
 export interface RuntimeSettings {
   /** Each topology's consumer group is `<groupPrefix>-<topology name>`. */
@@ -96,11 +95,6 @@ export class TopologyRunner {
       sessionTimeoutMs: settings.sessionTimeoutMs,
       maxBytesPerPartition: settings.fetchMaxBytesPerPartition,
     });
-  }
-
-  /** Every topic the topology reads or writes, as it must exist before consuming. */
-  topicsToEnsure(): TopicSpec[] {
-    return topicsToEnsure(this.topology, this.deps.settings);
   }
 
   /** Creates missing topics; each changelog gets as many partitions as its source has. */
