@@ -1,7 +1,7 @@
 import { DAY_MS, MINUTE_MS, bucketStart } from '../../common/time.ts';
 import type { CancellationReason, FlightRecord } from '../../schemas/flights.ts';
 import { AIRPORTS, AIRPORTS_BY_CODE, distanceMiles, type Airport } from '../../schemas/flights-network.ts';
-import { mulberry32 } from '../harmony/drones.ts';
+import { mulberry32 } from '../random.ts';
 import { cumulative, searchCumulative } from '../traffic/weights.ts';
 import { CARRIERS, type CarrierProfile } from './carriers.ts';
 

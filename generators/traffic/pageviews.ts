@@ -1,6 +1,6 @@
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import { SURGE, surgeRatio, type PageView, type Platform } from '../../schemas/traffic.ts';
-import { mulberry32 } from '../harmony/drones.ts';
+import { mulberry32 } from '../random.ts';
 import { buildCatalogue, businessId } from './catalogue.ts';
 import { cumulative, searchCumulative } from './weights.ts';
 
