@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
-          globalSetup: ['tests/integration/global-setup.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
           // The real services are shared: one file at a time keeps them from fighting over 2 cores.
           fileParallelism: false,
           testTimeout: 180_000,

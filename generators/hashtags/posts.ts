@@ -1,8 +1,8 @@
 import { MINUTE_MS } from '../../common/time.ts';
 import { MAX_HASHTAGS_PER_POST, normaliseHashtag, type Post } from '../../schemas/hashtags.ts';
-import { mulberry32 } from '../harmony/drones.ts';
 import { OptionError } from '../options.ts';
-import { cumulative, searchCumulative } from '../traffic/weights.ts';
+import { mulberry32 } from '../random.ts';
+import { cumulative, searchCumulative } from '../weights.ts';
 import { placeAt } from './places.ts';
 import { VOCABULARY } from './vocabulary.ts';
 

@@ -4,7 +4,7 @@
  * now and then trends (so closes leave the bands and Aroon swings to its extremes).
  */
 import type { Bar } from '../../schemas/markets.ts';
-import { mulberry32 } from '../harmony/drones.ts';
+import { mulberry32 } from '../random.ts';
 
 export interface Listing {
   symbol: string;

@@ -1,8 +1,8 @@
 import type { Business } from '../../schemas/traffic.ts';
-import { mulberry32 } from '../harmony/drones.ts';
-import { LAST_NAMES } from '../harmony/names.ts';
+import { mulberry32 } from '../random.ts';
+import { LAST_NAMES } from '../names.ts';
 import { CITIES } from './places.ts';
-import { cumulative, searchCumulative } from './weights.ts';
+import { cumulative, searchCumulative } from '../weights.ts';
 import { ADJECTIVES, CATEGORIES, NOUNS } from './words.ts';
 
 export const DEFAULT_BUSINESSES = 200_000;

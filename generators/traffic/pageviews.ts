@@ -1,8 +1,8 @@
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import { SURGE, surgeRatio, type PageView, type Platform } from '../../schemas/traffic.ts';
-import { mulberry32 } from '../harmony/drones.ts';
+import { mulberry32 } from '../random.ts';
 import { buildCatalogue, businessId } from './catalogue.ts';
-import { cumulative, searchCumulative } from './weights.ts';
+import { cumulative, searchCumulative } from '../weights.ts';
 
 /** Popularity of the business at rank r (1 = most viewed) is proportional to r^-ZIPF_EXPONENT. */
 export const ZIPF_EXPONENT = 1.05;

@@ -9,17 +9,11 @@ import { sampleValue } from '../../common/exposition.ts';
 import { MINUTE_MS } from '../../common/time.ts';
 import { TOPOLOGIES } from '../../processor/streams/index.ts';
 import { HASHTAG_USES_TOPIC, PLACE_POSTS_TOPIC, POSTS_TOPIC } from '../../schemas/hashtags.ts';
+import { caughtUp, committedRecords } from '../support/groups.ts';
+import { isolatedRun, metricsText, startPipelines, stopGracefully } from '../support/harness.ts';
 import { COMMUNITY_GRACE_SECONDS, expectTheCommunityDefinitions, generateActivity } from './community.ts';
 import { expectTheFlightsDefinitions, generateFlights } from './flights.ts';
-import { caughtUp, committedRecords } from './groups.ts';
-import {
-  expectExactlyTheSentFacts,
-  generateReports,
-  isolatedRun,
-  metricsText,
-  startPipelines,
-  stopGracefully,
-} from './harmony.ts';
+import { expectExactlyTheSentFacts, generateReports } from './harmony.ts';
 import {
   expectTheHashtagsDefinitions,
   GRACE_SECONDS as HASHTAGS_GRACE_SECONDS,

@@ -4,7 +4,7 @@ import { CassandraStore, type Row } from '../../common/cassandra.ts';
 import { droneReports } from '../../generators/harmony/drones.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
 import { projectRoot } from '../../services/config.ts';
-import { cassandraContactPoint, uniqueName } from './services.ts';
+import { cassandraContactPoint, uniqueName } from '../support/services.ts';
 
 const keyspace = uniqueName('store');
 const schemaFile = path.join(projectRoot, 'provisioning/cassandra/harmony.cql');

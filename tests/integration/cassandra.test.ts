@@ -1,6 +1,6 @@
 import cassandra from 'cassandra-driver';
 import { afterAll, expect, test } from 'vitest';
-import { cassandraContactPoint, uniqueName } from './services.ts';
+import { cassandraContactPoint, uniqueName } from '../support/services.ts';
 
 const client = new cassandra.Client({
   contactPoints: [cassandraContactPoint],

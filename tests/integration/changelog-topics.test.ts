@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHANGELOG_TOPIC_CONFIGS } from '../../processor/runtime/changelog.ts';
 import { MARKET_BARS_TOPIC } from '../../schemas/markets.ts';
-import { isolatedRun, kafka, programLog, startPipelines, stopGracefully, waitFor } from './harmony.ts';
+import {
+  isolatedRun,
+  kafka,
+  programLog,
+  startPipelines,
+  stopGracefully,
+  waitFor,
+} from '../support/harness.ts';
 
 const PORT = 19600;
 const admin = kafka.admin();

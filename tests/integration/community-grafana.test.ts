@@ -12,7 +12,6 @@ import { alertRules } from '../../grafana/alerts.ts';
 import { COMMUNITY_DASHBOARD_UID } from '../../grafana/dashboards/community.ts';
 import type { ApiTarget } from '../../grafana/model.ts';
 import { projectRoot } from '../../services/config.ts';
-import { isolatedRun, programLog, startProgram, waitFor, workDir } from './harmony.ts';
 import {
   dashboardTargets,
   rulesOf,
@@ -21,9 +20,10 @@ import {
   ZERO_FALLBACK,
   scrapeThisRun,
   killPrograms,
-} from './grafana-live.ts';
-import { registerProgram } from './programs.ts';
-import { kafkaBrokers, prometheusUrl, promQuery, promSeries as series } from './services.ts';
+} from '../support/grafana-live.ts';
+import { isolatedRun, programLog, startProgram, waitFor, workDir } from '../support/harness.ts';
+import { registerProgram } from '../support/programs.ts';
+import { kafkaBrokers, prometheusUrl, promQuery, promSeries as series } from '../support/services.ts';
 import { startCommunityProcessor } from './community.ts';
 
 const PORTS = { processor: 19910, batch: 19911 };

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
+import { caughtUp, committedRecords } from '../support/groups.ts';
 import {
   committedMessages,
   isolatedRun,
@@ -8,14 +9,13 @@ import {
   testProducer,
   waitFor,
   inTopic,
-} from './harmony.ts';
+} from '../support/harness.ts';
 import {
   expectTheCommunityDefinitions,
   generateActivity,
   startCommunityProcessor,
   type GeneratedActivity,
 } from './community.ts';
-import { caughtUp, committedRecords } from './groups.ts';
 
 const COUNT = 20_000;
 const SEED = 5;

@@ -8,8 +8,8 @@ import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import { analyzeText } from '../../schemas/community-emotion.ts';
 import { COMMUNITY, EMOTIONS, type CommunityEvent, type EmotionCounts } from '../../schemas/community.ts';
 import { reference, type WindowFacts } from '../support/community-reference.ts';
-import { cassandraClient, startPipelines, workDir } from './harmony.ts';
-import { kafkaBrokers, uniqueName } from './services.ts';
+import { cassandraClient, startPipelines, workDir } from '../support/harness.ts';
+import { kafkaBrokers, uniqueName } from '../support/services.ts';
 
 export const COMMUNITY_GRACE_SECONDS = 10;
 

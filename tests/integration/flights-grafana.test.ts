@@ -22,7 +22,7 @@ import {
   ZERO_FALLBACK,
   scrapeThisRun,
   killPrograms,
-} from './grafana-live.ts';
+} from '../support/grafana-live.ts';
 import {
   isolatedRun,
   programLog,
@@ -32,9 +32,9 @@ import {
   waitFor,
   workDir,
   inTopic,
-} from './harmony.ts';
-import { registerProgram } from './programs.ts';
-import { kafkaBrokers, promQuery, promSeries as series } from './services.ts';
+} from '../support/harness.ts';
+import { registerProgram } from '../support/programs.ts';
+import { kafkaBrokers, promQuery, promSeries as series } from '../support/services.ts';
 
 const PORTS = { processor: 19995, batch: 19996 };
 const { prefix, keyspace } = isolatedRun();

@@ -2,6 +2,7 @@ import { type ChildProcess } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
 import type { FlightRecord } from '../../schemas/flights.ts';
+import { caughtUp, committedRecords } from '../support/groups.ts';
 import {
   committedMessages,
   isolatedRun,
@@ -11,9 +12,8 @@ import {
   testProducer,
   waitFor,
   inTopic,
-} from './harmony.ts';
+} from '../support/harness.ts';
 import { expectTheFlightsDefinitions, generateFlights } from './flights.ts';
-import { caughtUp, committedRecords } from './groups.ts';
 
 const COUNT = 20_000;
 const SEED = 4;

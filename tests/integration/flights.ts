@@ -12,8 +12,8 @@ import {
   type RouteDayPart,
 } from '../../schemas/flights.ts';
 import { airlineDays, routeDays } from '../support/flights-reference.ts';
-import { cassandraClient, workDir } from './harmony.ts';
-import { kafkaBrokers, uniqueName } from './services.ts';
+import { cassandraClient, workDir } from '../support/harness.ts';
+import { kafkaBrokers, uniqueName } from '../support/services.ts';
 
 /** Midday: 20,000 flights at the default 15 a minute run into the next morning, across one midnight. */
 export const FLIGHTS_START = '2026-03-01T10:00:00Z';

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { createKafkaClient } from '../../common/kafka.ts';
 import { projectRoot } from '../../services/config.ts';
-import { waitFor } from './harmony.ts';
-import { registerProgram } from './programs.ts';
-import { privateBroker, uniqueName } from './services.ts';
+import { waitFor } from '../support/harness.ts';
+import { registerProgram } from '../support/programs.ts';
+import { privateBroker, uniqueName } from '../support/services.ts';
 
 const privateKafka = privateBroker({ kafka: 19192, controller: 19193 });
 afterAll(() => privateKafka.remove());

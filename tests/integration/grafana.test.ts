@@ -16,21 +16,6 @@ import type { DroneReport } from '../../schemas/harmony.ts';
 import { SURGE } from '../../schemas/traffic.ts';
 import { projectRoot } from '../../services/config.ts';
 import {
-  generateReports,
-  isDistressed,
-  isolatedRun,
-  metricsText,
-  programLog,
-  startPipelines,
-  startProcessor,
-  startProgram,
-  storedReportIds,
-  testProducer,
-  waitFor,
-  workDir,
-  inTopic,
-} from './harmony.ts';
-import {
   dashboardTargets,
   rulesOf,
   substitutePromQL,
@@ -38,9 +23,21 @@ import {
   ZERO_FALLBACK,
   scrapeThisRun,
   killPrograms,
-} from './grafana-live.ts';
-import { registerProgram } from './programs.ts';
-import { kafkaBrokers, prometheusUrl, promQuery } from './services.ts';
+} from '../support/grafana-live.ts';
+import {
+  isolatedRun,
+  metricsText,
+  programLog,
+  startPipelines,
+  startProgram,
+  testProducer,
+  waitFor,
+  workDir,
+  inTopic,
+} from '../support/harness.ts';
+import { registerProgram } from '../support/programs.ts';
+import { kafkaBrokers, prometheusUrl, promQuery } from '../support/services.ts';
+import { generateReports, isDistressed, startProcessor, storedReportIds } from './harmony.ts';
 
 const CORE_PANELS = new Set([
   'timeseries',

@@ -5,16 +5,14 @@ import { projectRoot } from '../../services/config.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
 import {
   cassandraClient,
-  generateReports,
   isolatedRun,
   metricsText,
-  startProcessor,
   startProgram,
   stopGracefully,
-  storedReportIds,
   waitFor,
-} from './harmony.ts';
-import { cassandraContactPoint } from './services.ts';
+} from '../support/harness.ts';
+import { cassandraContactPoint } from '../support/services.ts';
+import { generateReports, startProcessor, storedReportIds } from './harmony.ts';
 
 const { prefix, keyspace } = isolatedRun();
 let sent: DroneReport[] = [];

@@ -6,19 +6,17 @@ import type { DiscordMessage } from '../../notifier/discord.ts';
 import type { DroneReport } from '../../schemas/harmony.ts';
 import {
   committedMessages,
-  generateReports,
-  isDistressed,
   isolatedRun,
   metricsText,
   programLog,
-  startProcessor,
   startProgram,
   stopGracefully,
   waitFor,
   testProducer,
   inTopic,
-} from './harmony.ts';
-import { uniqueName } from './services.ts';
+} from '../support/harness.ts';
+import { uniqueName } from '../support/services.ts';
+import { generateReports, isDistressed, startProcessor } from './harmony.ts';
 
 interface RecordedPost {
   receivedAt: number;

@@ -4,20 +4,22 @@ import type { DroneReport } from '../../schemas/harmony.ts';
 import {
   cassandraClient,
   committedMessages,
-  expectExactlyTheSentFacts,
-  generateReports,
-  isDistressed,
   isolatedRun,
   metricsText,
-  startProcessor,
   startProgram,
   stopGracefully,
-  storedReportIds,
   waitFor,
   testProducer,
   inTopic,
+} from '../support/harness.ts';
+import { runServices } from '../support/services.ts';
+import {
+  expectExactlyTheSentFacts,
+  generateReports,
+  isDistressed,
+  startProcessor,
+  storedReportIds,
 } from './harmony.ts';
-import { runServices } from './services.ts';
 
 const readiness = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
 const becomesReady = (port: number) =>

@@ -13,7 +13,6 @@ import { HASHTAGS_DASHBOARD_UID } from '../../grafana/dashboards/hashtags.ts';
 import type { ApiTarget } from '../../grafana/model.ts';
 import { POSTS_TOPIC, TREND } from '../../schemas/hashtags.ts';
 import { projectRoot } from '../../services/config.ts';
-import { isolatedRun, programLog, startPipelines, startProgram, waitFor, workDir } from './harmony.ts';
 import {
   dashboardTargets,
   rulesOf,
@@ -22,9 +21,17 @@ import {
   ZERO_FALLBACK,
   scrapeThisRun,
   killPrograms,
-} from './grafana-live.ts';
-import { registerProgram } from './programs.ts';
-import { kafkaBrokers, promQuery, promSeries as series } from './services.ts';
+} from '../support/grafana-live.ts';
+import {
+  isolatedRun,
+  programLog,
+  startPipelines,
+  startProgram,
+  waitFor,
+  workDir,
+} from '../support/harness.ts';
+import { registerProgram } from '../support/programs.ts';
+import { kafkaBrokers, promQuery, promSeries as series } from '../support/services.ts';
 
 const PORTS = { processor: 19940, batch: 19941 };
 const { prefix, keyspace } = isolatedRun();

@@ -11,7 +11,7 @@ import {
   testProducer,
   waitFor,
   inTopic,
-} from './harmony.ts';
+} from '../support/harness.ts';
 import {
   expectTheHashtagsDefinitions,
   hashtagsDrained,

@@ -17,6 +17,8 @@ import {
   type TopEntry,
 } from '../../schemas/hashtags.ts';
 import { PLACES } from '../../generators/hashtags/places.ts';
+import { committedGaps } from '../support/groups.ts';
+import { cassandraClient, startPipelines, testProducer, workDir } from '../support/harness.ts';
 import {
   factsOf,
   hashtagMinutes,
@@ -25,9 +27,7 @@ import {
   totalsBefore,
   type PostFacts,
 } from '../support/hashtags-reference.ts';
-import { cassandraClient, startPipelines, testProducer, workDir } from './harmony.ts';
-import { kafkaBrokers, uniqueName } from './services.ts';
-import { committedGaps } from './groups.ts';
+import { kafkaBrokers, uniqueName } from '../support/services.ts';
 
 export const GRACE_SECONDS = 10;
 /** How long after the generated posts the closing posts come (`postsWithClosing`). */

@@ -15,7 +15,7 @@ import {
 } from '../../common/kafka.ts';
 import type { OutputRecord, SourceRecord } from '../../common/records.ts';
 import { commitTransaction, PartitionProducers } from '../../processor/runtime/producers.ts';
-import { kafkaBrokers, privateBroker, uniqueName } from './services.ts';
+import { kafkaBrokers, privateBroker, uniqueName } from '../support/services.ts';
 
 const kafka = createKafkaClient({ clientId: 'conformance', brokers: kafkaBrokers });
 const admin = kafka.admin();

@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from 'vitest';
 import { createKafkaClient } from '../../common/kafka.ts';
-import { kafkaBrokers, uniqueName } from './services.ts';
+import { kafkaBrokers, uniqueName } from '../support/services.ts';
 
 const kafka = createKafkaClient({ clientId: 'foundation-test', brokers: kafkaBrokers });
 const admin = kafka.admin();

@@ -20,11 +20,19 @@ import {
   thisRun as thisRunOf,
   scrapeThisRun,
   killPrograms,
-} from './grafana-live.ts';
-import { isolatedRun, programLog, startProgram, testProducer, waitFor, workDir, inTopic } from './harmony.ts';
+} from '../support/grafana-live.ts';
+import {
+  isolatedRun,
+  programLog,
+  startProgram,
+  testProducer,
+  waitFor,
+  workDir,
+  inTopic,
+} from '../support/harness.ts';
+import { registerProgram } from '../support/programs.ts';
+import { kafkaBrokers, promQuery } from '../support/services.ts';
 import { startMarketsProcessor } from './markets.ts';
-import { registerProgram } from './programs.ts';
-import { kafkaBrokers, promQuery } from './services.ts';
 
 const PORTS = { processor: 19970, batch: 19971 };
 const { prefix, keyspace } = isolatedRun();

@@ -3,6 +3,7 @@ import { expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
 import { HOUR_MS } from '../../common/time.ts';
 import type { Bar } from '../../schemas/markets.ts';
+import { caughtUp } from '../support/groups.ts';
 import {
   committedMessages,
   isolatedRun,
@@ -12,14 +13,13 @@ import {
   testProducer,
   waitFor,
   inTopic,
-} from './harmony.ts';
+} from '../support/harness.ts';
 import {
   expectTheMarketsDefinitions,
   generateTicks,
   startMarketsProcessor,
   type GeneratedTicks,
 } from './markets.ts';
-import { caughtUp } from './groups.ts';
 
 const COUNT = 5000;
 const SEED = 9;

@@ -7,9 +7,9 @@ import { expect } from 'vitest';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import type { Bar } from '../../schemas/markets.ts';
 import { projectRoot } from '../../services/config.ts';
+import { cassandraClient, startPipelines, workDir } from '../support/harness.ts';
 import { closeTo, expectedIndicators } from '../support/markets-reference.ts';
-import { cassandraClient, startPipelines, workDir } from './harmony.ts';
-import { kafkaBrokers, uniqueName } from './services.ts';
+import { kafkaBrokers, uniqueName } from '../support/services.ts';
 
 export interface GeneratedTicks {
   bars: Bar[];

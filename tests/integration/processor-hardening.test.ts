@@ -8,18 +8,16 @@ import { sampleValue } from '../../common/exposition.ts';
 import { DEAD_LETTER_MAX_BYTES } from '../../common/records.ts';
 import {
   committedMessages,
-  generateReports,
   isolatedRun,
   kafka,
   metricsText,
   programLog,
-  startProcessor,
   stopGracefully,
-  storedReportIds,
   testProducer,
   waitFor,
   inTopic,
-} from './harmony.ts';
+} from '../support/harness.ts';
+import { generateReports, startProcessor, storedReportIds } from './harmony.ts';
 
 interface Letter {
   reason: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import express from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { afterAll, expect, test } from 'vitest';
-import { fileSdDirectory, prometheusUrl, uniqueName } from './services.ts';
+import { fileSdDirectory, prometheusUrl, uniqueName } from '../support/services.ts';
 
 const registry = new Registry();
 const marker = uniqueName('run');

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { runServices } from './services.ts';
+import { runServices } from '../support/services.ts';
 
 test('up on running services is a no-op that says so, and status reports each one answering', () => {
   const up = runServices('up');

@@ -5,8 +5,8 @@ import { CassandraStore } from '../../common/cassandra.ts';
 import { HOUR_MS, MINUTE_MS, bucketOf, bucketStart } from '../../common/time.ts';
 import { projectRoot } from '../../services/config.ts';
 import { businessShard, type Business, type TrafficTables } from '../../schemas/traffic.ts';
-import { startProgram, stopGracefully, waitFor } from './harmony.ts';
-import { cassandraContactPoint, uniqueName } from './services.ts';
+import { startProgram, stopGracefully, waitFor } from '../support/harness.ts';
+import { cassandraContactPoint, uniqueName } from '../support/services.ts';
 
 const PORT = 19731;
 const trafficKeyspace = uniqueName('traffic_api');

@@ -10,8 +10,8 @@ import {
   testProducer,
   waitFor,
   inTopic,
-} from './harmony.ts';
-import { caughtUp } from './groups.ts';
+} from '../support/harness.ts';
+import { caughtUp } from '../support/groups.ts';
 import {
   expectTheTrafficDefinitions,
   generateTraffic,

@@ -6,8 +6,8 @@ import { expect } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
 import { MINUTE_MS } from '../../common/time.ts';
 import { SURGE, type PageView, type SurgeEntry } from '../../schemas/traffic.ts';
-import { cassandraClient, workDir } from './harmony.ts';
-import { kafkaBrokers, uniqueName } from './services.ts';
+import { cassandraClient, workDir } from '../support/harness.ts';
+import { kafkaBrokers, uniqueName } from '../support/services.ts';
 import { topAt, viewsPerMinute, type View } from '../support/traffic-reference.ts';
 
 /** The grace the traffic tests run the processor with (`TRAFFIC_GRACE_SECONDS`). */

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LOW_SCORE_THRESHOLD, parseDroneReport, type DroneReport } from '../../schemas/harmony.ts';
-import {
-  POPULATION,
-  POPULATION_SIZE,
-  SCORE_NOISE,
-  droneReports,
-  mulberry32,
-} from '../../generators/harmony/drones.ts';
-import { FIRST_NAMES, LAST_NAMES } from '../../generators/harmony/names.ts';
+import { POPULATION, POPULATION_SIZE, SCORE_NOISE, droneReports } from '../../generators/harmony/drones.ts';
+import { FIRST_NAMES, LAST_NAMES } from '../../generators/names.ts';
+import { mulberry32 } from '../../generators/random.ts';
 import { SENTENCES } from '../../generators/harmony/sentences.ts';
 
 const START = new Date('2026-01-01T00:00:00Z');

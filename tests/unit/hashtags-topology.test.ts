@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import { TopologyTestDriver, type PipedRecord } from '../../processor/dsl/driver.ts';
 import { baselineMinutes, createHashtagsTopology } from '../../processor/streams/hashtags.ts';
-import { mulberry32 } from '../../generators/harmony/drones.ts';
+import { mulberry32 } from '../../generators/random.ts';
 import {
   HASHTAG_USES_TOPIC,
   PLACE_POSTS_TOPIC,

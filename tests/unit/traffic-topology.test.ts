@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import { TopologyTestDriver, type PipedRecord } from '../../processor/dsl/driver.ts';
 import { createTrafficTopology, surgeAt, surgingSince } from '../../processor/streams/traffic.ts';
-import { mulberry32 } from '../../generators/harmony/drones.ts';
+import { mulberry32 } from '../../generators/random.ts';
 import { BUSINESS_MINUTE_SHARDS, businessShard, SURGE, type TrafficTables } from '../../schemas/traffic.ts';
 import { topAt, viewsPerMinute, type View } from '../support/traffic-reference.ts';
 

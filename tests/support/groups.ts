@@ -1,5 +1,5 @@
 /** Where a consumer group stands on its topics, read from the broker as a user would. */
-import { kafka } from './harmony.ts';
+import { kafka } from './harness.ts';
 
 /**
  * How far each partition's end is past the group's committed offset, per `<topic>/<partition>`;

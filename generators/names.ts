@@ -1,4 +1,5 @@
-// The people drones see are named from these lists; a fixed population draws from them (see drones.ts).
+// Names for the generators' people and businesses: the fixed population harmony's drones see is named
+// from both lists (see harmony/drones.ts), and some of traffic's businesses after a last name.
 
 export const FIRST_NAMES: readonly string[] = [
   'James',
