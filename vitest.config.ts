@@ -7,6 +7,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
+          // A liveness bound, not a speed check: whole topologies driven over thousands of
+          // generated events take seconds, and more on a machine shared with running services.
+          testTimeout: 60_000,
         },
       },
       {
