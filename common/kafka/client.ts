@@ -21,7 +21,7 @@ export interface KafkaClientSettings {
    * 'none' for a probe that only asks whether a broker answers.
    */
   requestRetries?: 'long' | 'default' | 'none';
-  /** How long opening a connection to a broker may take. */
+  /** How long opening a connection to a broker may take: 10 s unless given. */
   connectionTimeoutMs?: number;
 }
 

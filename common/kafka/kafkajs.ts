@@ -46,6 +46,13 @@ const DEFAULT_PARTITIONS = 3;
  */
 const LONG_RETRIES: RetryOptions = { initialRetryTime: 10, retries: 12, maxRetryTime: 30_000 };
 
+/**
+ * The Java client's connection setup timeout, where kafkajs's is 1 s. A connection's timer and
+ * its completion wait in the same event loop: one busy for a second (decoding a large restore,
+ * say) timed out connections to a broker that had accepted them, and their retries.
+ */
+const CONNECTION_TIMEOUT_MS = 10_000;
+
 export function createKafkaClient(settings: KafkaClientSettings): KafkaClient {
   const { brokers, clientId, log, requestRetries = 'default', connectionTimeoutMs } = settings;
   if (brokers.length === 0) throw new Error('a Kafka client needs at least one broker');
@@ -57,7 +64,7 @@ export function createKafkaClient(settings: KafkaClientSettings): KafkaClient {
       : { logLevel: logLevel.WARN, logCreator: kafkaLogs(log) }),
     ...(requestRetries === 'long' && { retry: LONG_RETRIES }),
     ...(requestRetries === 'none' && { retry: { retries: 0 } }),
-    ...(connectionTimeoutMs !== undefined && { connectionTimeout: connectionTimeoutMs }),
+    connectionTimeout: connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
   };
   const kafka = new Kafka(config);
   return {
