@@ -402,6 +402,12 @@ async function readPartitions(
         throw new Error(`reading ${topic} to its end took over ${timeoutMs / 1000} s`);
       try {
         const byLeader = cluster.findLeaderForPartitions(topic, [...positions.keys()]);
+        if (Object.keys(byLeader).length === 0) {
+          // The metadata names no leader for what is left to read (a partition being created).
+          await sleep(READ_RETRY_WAIT_MS);
+          await cluster.refreshMetadata();
+          continue;
+        }
         await Promise.all(
           Object.entries(byLeader).map(async ([nodeId, led]) => {
             const broker = await cluster.findBroker({ nodeId });
