@@ -11,13 +11,12 @@ COPY patches ./patches
 RUN npm ci --omit=dev --workspaces=false --ignore-scripts \
   && npx patch-package --error-on-fail && npm cache clean --force
 COPY tsconfig.json ./
-COPY schemas ./schemas
+COPY streams ./streams
 COPY common ./common
 COPY generators ./generators
 COPY processor ./processor
 COPY notifier ./notifier
 COPY batch ./batch
-COPY provisioning/cassandra ./provisioning/cassandra
 USER node
 ENTRYPOINT ["node", "--import", "tsx"]
 CMD ["processor/main.ts"]

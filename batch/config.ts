@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { cassandraSettings, integerSetting, listSetting, parseEnv } from '../common/env.ts';
 import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../common/time.ts';
-import { LOW_SCORE_THRESHOLD } from '../schemas/harmony.ts';
+import { LOW_SCORE_THRESHOLD } from '../streams/harmony/schema.ts';
 
 const batchEnv = z.object({
   ...cassandraSettings,

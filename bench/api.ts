@@ -9,9 +9,9 @@ import path from 'node:path';
 import { CassandraStore, type Row } from '../common/cassandra.ts';
 import { sampleValue } from '../common/exposition.ts';
 import { DAY_MS, HOUR_MS } from '../common/time.ts';
-import { droneReports } from '../generators/harmony/drones.ts';
-import { harmonyRows } from '../processor/streams/harmony.ts';
-import type { DroneReport } from '../schemas/harmony.ts';
+import { droneReports } from '../streams/harmony/drones.ts';
+import { harmonyRows } from '../streams/harmony/topology.ts';
+import type { DroneReport } from '../streams/harmony/schema.ts';
 import { projectRoot } from '../services/config.ts';
 import { connectServices, printTable, say, scrape, sleep, withCleanup } from './support.ts';
 
@@ -24,7 +24,7 @@ export interface ApiBenchOptions {
 const HTTP_PORT = 19642;
 const DRONES = 100;
 const SEED = 3;
-const SCHEMA_FILE = path.join(projectRoot, 'provisioning/cassandra/harmony.cql');
+const SCHEMA_FILE = path.join(projectRoot, 'streams/harmony/schema.cql');
 const LOAD_CHUNK = 2000;
 
 /** Stores the reports' rows as the processor writes them, a chunk at a time; a person and a drone seen. */
@@ -137,7 +137,7 @@ export async function benchApi(options: ApiBenchOptions): Promise<void> {
         keyspace: trafficKeyspace,
       });
       await traffic.connect();
-      await traffic.applySchema(path.join(projectRoot, 'provisioning/cassandra/traffic.cql'), 'traffic');
+      await traffic.applySchema(path.join(projectRoot, 'streams/traffic/schema.cql'), 'traffic');
       await traffic.shutdown();
 
       batch = spawn(process.execPath, ['--import', 'tsx', 'batch/cli.ts'], {

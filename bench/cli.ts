@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runCli } from '../common/cli.ts';
 import { benchApi } from './api.ts';
-import { benchFlights } from './flights.ts';
-import { benchHarmony } from './harmony.ts';
-import { benchMarkets } from './markets.ts';
-import { benchCommunity } from './community.ts';
-import { benchTraffic } from './traffic.ts';
-import { benchHashtags } from './hashtags.ts';
+import { benchFlights } from '../streams/flights/bench.ts';
+import { benchHarmony } from '../streams/harmony/bench.ts';
+import { benchMarkets } from '../streams/markets/bench.ts';
+import { benchCommunity } from '../streams/community/bench.ts';
+import { benchTraffic } from '../streams/traffic/bench.ts';
+import { benchHashtags } from '../streams/hashtags/bench.ts';
 import { benchRestart } from './restart.ts';
 
 function positiveInteger(text: string): number {

@@ -1,18 +1,23 @@
-import { COMMUNITY_EVENTS_TOPIC } from '../schemas/community.ts';
-import { FLIGHTS_RECORDS_TOPIC } from '../schemas/flights.ts';
-import { DRONE_REPORTS_TOPIC } from '../schemas/harmony.ts';
-import { TRAFFIC_BUSINESSES_TOPIC, TRAFFIC_PAGEVIEWS_TOPIC } from '../schemas/traffic.ts';
-import { MARKET_BARS_TOPIC } from '../schemas/markets.ts';
-import { DEFAULT_FLIGHTS_PER_DAY, flightRecords } from './flights/records.ts';
-import { communityActivity, parseMoodShift } from './community/activity.ts';
-import { droneReports } from './harmony/drones.ts';
-import { bars, LISTINGS } from './markets/ticks.ts';
-import { POSTS_TOPIC } from '../schemas/hashtags.ts';
-import { describeTrend, parseTrend, posts, type PostsConfig } from './hashtags/posts.ts';
-import { PLACE_COUNT } from './hashtags/places.ts';
-import { VOCABULARY } from './hashtags/vocabulary.ts';
-import { buildCatalogue, DEFAULT_BUSINESSES } from './traffic/catalogue.ts';
-import { describeSurgePlan, pageViews, SURGE_MULTIPLIER, type PageViewsConfig } from './traffic/pageviews.ts';
+import { COMMUNITY_EVENTS_TOPIC } from '../streams/community/schema.ts';
+import { FLIGHTS_RECORDS_TOPIC } from '../streams/flights/schema.ts';
+import { DRONE_REPORTS_TOPIC } from '../streams/harmony/schema.ts';
+import { TRAFFIC_BUSINESSES_TOPIC, TRAFFIC_PAGEVIEWS_TOPIC } from '../streams/traffic/schema.ts';
+import { MARKET_BARS_TOPIC } from '../streams/markets/schema.ts';
+import { DEFAULT_FLIGHTS_PER_DAY, flightRecords } from '../streams/flights/records.ts';
+import { communityActivity, parseMoodShift } from '../streams/community/activity.ts';
+import { droneReports } from '../streams/harmony/drones.ts';
+import { bars, LISTINGS } from '../streams/markets/ticks.ts';
+import { POSTS_TOPIC } from '../streams/hashtags/schema.ts';
+import { describeTrend, parseTrend, posts, type PostsConfig } from '../streams/hashtags/posts.ts';
+import { PLACE_COUNT } from '../streams/hashtags/places.ts';
+import { VOCABULARY } from '../streams/hashtags/vocabulary.ts';
+import { buildCatalogue, DEFAULT_BUSINESSES } from '../streams/traffic/catalogue.ts';
+import {
+  describeSurgePlan,
+  pageViews,
+  SURGE_MULTIPLIER,
+  type PageViewsConfig,
+} from '../streams/traffic/pageviews.ts';
 
 /** One Kafka message: the key chooses the partition, the value is exactly the bytes sent. */
 export interface StreamEvent {

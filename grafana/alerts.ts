@@ -1,10 +1,14 @@
-import { COMMUNITY } from '../schemas/community.ts';
-import { COMMUNITY_DASHBOARD_UID, NEGATIVE_SHARE_EXPR } from './dashboards/community.ts';
-import { SURGE_ALERT_FOR_SECONDS, SURGE_ALERT_RATIO, TRAFFIC_DASHBOARD_UID } from './dashboards/traffic.ts';
-import { BOLLINGER_ALERT_BARS, MARKETS_DASHBOARD_UID } from './dashboards/markets.ts';
-import { HASHTAGS_DASHBOARD_UID, TREND_ALERT_RATIO } from './dashboards/hashtags.ts';
-import { FLIGHTS } from '../schemas/flights.ts';
-import { FLIGHTS_DASHBOARD_UID } from './dashboards/flights.ts';
+import { COMMUNITY } from '../streams/community/schema.ts';
+import { COMMUNITY_DASHBOARD_UID, NEGATIVE_SHARE_EXPR } from '../streams/community/dashboard.ts';
+import {
+  SURGE_ALERT_FOR_SECONDS,
+  SURGE_ALERT_RATIO,
+  TRAFFIC_DASHBOARD_UID,
+} from '../streams/traffic/dashboard.ts';
+import { BOLLINGER_ALERT_BARS, MARKETS_DASHBOARD_UID } from '../streams/markets/dashboard.ts';
+import { HASHTAGS_DASHBOARD_UID, TREND_ALERT_RATIO } from '../streams/hashtags/dashboard.ts';
+import { FLIGHTS } from '../streams/flights/schema.ts';
+import { FLIGHTS_DASHBOARD_UID } from '../streams/flights/dashboard.ts';
 import { PROMETHEUS } from './model.ts';
 
 /** One Grafana-managed rule: a Prometheus query A, reduced to its last value B, compared in C. */

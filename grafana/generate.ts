@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../services/config.ts';
 import { alertingProvisioning } from './alerts.ts';
-import { flights } from './dashboards/flights.ts';
-import { communityActivity } from './dashboards/community.ts';
-import { harmonyOverview } from './dashboards/harmony-overview.ts';
-import { markets } from './dashboards/markets.ts';
+import { flights } from '../streams/flights/dashboard.ts';
+import { communityActivity } from '../streams/community/dashboard.ts';
+import { harmonyOverview } from '../streams/harmony/dashboard.ts';
+import { markets } from '../streams/markets/dashboard.ts';
 import { pipelineHealth } from './dashboards/pipeline-health.ts';
-import { storedData } from './dashboards/stored-data.ts';
-import { traffic } from './dashboards/traffic.ts';
-import { hashtags } from './dashboards/hashtags.ts';
+import { storedData } from '../streams/harmony/stored-data-dashboard.ts';
+import { traffic } from '../streams/traffic/dashboard.ts';
+import { hashtags } from '../streams/hashtags/dashboard.ts';
 
 export const dashboards = [
   harmonyOverview,

@@ -1,4 +1,4 @@
-import type { HarmonyAlert, PersonInAlert } from '../schemas/harmony.ts';
+import type { HarmonyAlert, PersonInAlert } from '../streams/harmony/schema.ts';
 
 /**
  * Discord's documented embed limits: longer text is rejected with a 400, so the message is

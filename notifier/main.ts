@@ -10,7 +10,7 @@ import {
   HARMONY_ALERTS_TOPIC,
   parseHarmonyAlert,
   type HarmonyAlert,
-} from '../schemas/harmony.ts';
+} from '../streams/harmony/schema.ts';
 import { loadNotifierConfig } from './config.ts';
 import { toDiscordMessage } from './discord.ts';
 import { createNotifierMetrics, statusClass } from './metrics.ts';

@@ -1,11 +1,11 @@
 /** Every stream the batch service serves, by name: the service knows streams only through this list. */
 import type { BatchStream } from '../stream.ts';
-import { flightsStream } from './flights.ts';
-import { communityStream } from './community.ts';
-import { harmonyStream } from './harmony.ts';
-import { marketsStream } from './markets.ts';
-import { trafficStream } from './traffic.ts';
-import { hashtagsStream } from './hashtags.ts';
+import { flightsStream } from '../../streams/flights/batch.ts';
+import { communityStream } from '../../streams/community/batch.ts';
+import { harmonyStream } from '../../streams/harmony/batch.ts';
+import { marketsStream } from '../../streams/markets/batch.ts';
+import { trafficStream } from '../../streams/traffic/batch.ts';
+import { hashtagsStream } from '../../streams/hashtags/batch.ts';
 
 export const STREAMS: readonly BatchStream[] = [
   harmonyStream,

@@ -1,12 +1,16 @@
 import type { Registry } from 'prom-client';
-import type { EventTimeRange } from '../../schemas/decode.ts';
+import type { EventTimeRange } from '../../common/decode.ts';
 import type { Topology } from '../dsl/topology.ts';
-import { createFlightsTopology, type FlightsSettings } from './flights.ts';
-import { createCommunityTopology, type CommunitySettings } from './community.ts';
-import { createHarmonyTopology } from './harmony.ts';
-import { createAroonTopology, createBollingerTopology, type MarketsSettings } from './markets.ts';
-import { createTrafficTopology, type TrafficSettings } from './traffic.ts';
-import { createHashtagsTopology, type HashtagsSettings } from './hashtags.ts';
+import { createFlightsTopology, type FlightsSettings } from '../../streams/flights/topology.ts';
+import { createCommunityTopology, type CommunitySettings } from '../../streams/community/topology.ts';
+import { createHarmonyTopology } from '../../streams/harmony/topology.ts';
+import {
+  createAroonTopology,
+  createBollingerTopology,
+  type MarketsSettings,
+} from '../../streams/markets/topology.ts';
+import { createTrafficTopology, type TrafficSettings } from '../../streams/traffic/topology.ts';
+import { createHashtagsTopology, type HashtagsSettings } from '../../streams/hashtags/topology.ts';
 
 /** What the streams' own settings are: each stream reads its part. */
 export interface StreamSettings {

@@ -8,20 +8,28 @@ import { expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
 import { MINUTE_MS } from '../../common/time.ts';
 import { TOPOLOGIES } from '../../processor/streams/index.ts';
-import { HASHTAG_USES_TOPIC, PLACE_POSTS_TOPIC, POSTS_TOPIC } from '../../schemas/hashtags.ts';
+import { HASHTAG_USES_TOPIC, PLACE_POSTS_TOPIC, POSTS_TOPIC } from '../../streams/hashtags/schema.ts';
 import { caughtUp, committedRecords } from '../support/groups.ts';
 import { isolatedRun, metricsText, startPipelines, stopGracefully } from '../support/harness.ts';
-import { COMMUNITY_GRACE_SECONDS, expectTheCommunityDefinitions, generateActivity } from './community.ts';
-import { expectTheFlightsDefinitions, generateFlights } from './flights.ts';
-import { expectExactlyTheSentFacts, generateReports } from './harmony.ts';
+import {
+  COMMUNITY_GRACE_SECONDS,
+  expectTheCommunityDefinitions,
+  generateActivity,
+} from '../../streams/community/tests/support.ts';
+import { expectTheFlightsDefinitions, generateFlights } from '../../streams/flights/tests/support.ts';
+import { expectExactlyTheSentFacts, generateReports } from '../../streams/harmony/tests/support.ts';
 import {
   expectTheHashtagsDefinitions,
   GRACE_SECONDS as HASHTAGS_GRACE_SECONDS,
   hashtagsDrained,
   postsWithClosing,
-} from './hashtags.ts';
-import { expectTheMarketsDefinitions, generateTicks } from './markets.ts';
-import { expectTheTrafficDefinitions, generateTraffic, TRAFFIC_GRACE_SECONDS } from './traffic.ts';
+} from '../../streams/hashtags/tests/support.ts';
+import { expectTheMarketsDefinitions, generateTicks } from '../../streams/markets/tests/support.ts';
+import {
+  expectTheTrafficDefinitions,
+  generateTraffic,
+  TRAFFIC_GRACE_SECONDS,
+} from '../../streams/traffic/tests/support.ts';
 
 const PORT = 19750;
 /** Small micro-batches for every pipeline: many commits, so that the kill lands between some and inside others. */

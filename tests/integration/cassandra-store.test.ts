@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CassandraStore, type Row } from '../../common/cassandra.ts';
-import { droneReports } from '../../generators/harmony/drones.ts';
-import type { DroneReport } from '../../schemas/harmony.ts';
+import { droneReports } from '../../streams/harmony/drones.ts';
+import type { DroneReport } from '../../streams/harmony/schema.ts';
 import { projectRoot } from '../../services/config.ts';
 import { cassandraContactPoint, uniqueName } from '../support/services.ts';
 
 const keyspace = uniqueName('store');
-const schemaFile = path.join(projectRoot, 'provisioning/cassandra/harmony.cql');
+const schemaFile = path.join(projectRoot, 'streams/harmony/schema.cql');
 const settings = { contactPoints: [cassandraContactPoint], localDataCenter: 'datacenter1', keyspace };
 const store = new CassandraStore(settings);
 // The same writes planned otherwise: batches of at most 7 rows and 1.5 KB, so every partition is cut.

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CHANGELOG_TOPIC_CONFIGS } from '../../processor/runtime/changelog.ts';
-import { MARKET_BARS_TOPIC } from '../../schemas/markets.ts';
+import { MARKET_BARS_TOPIC } from '../../streams/markets/schema.ts';
 import {
   isolatedRun,
   kafka,

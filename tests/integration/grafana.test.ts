@@ -6,14 +6,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
-import type { SurgeAnswerEntry, SurgesAnswer } from '../../batch/streams/traffic-api.ts';
-import { surgePlan } from '../../generators/traffic/pageviews.ts';
+import type { SurgeAnswerEntry, SurgesAnswer } from '../../streams/traffic/api.ts';
+import { surgePlan } from '../../streams/traffic/pageviews.ts';
 import { ALERT_RATE_THRESHOLD_PER_MINUTE, alertRules, alertingProvisioning } from '../../grafana/alerts.ts';
-import { TRAFFIC_DASHBOARD_UID } from '../../grafana/dashboards/traffic.ts';
+import { TRAFFIC_DASHBOARD_UID } from '../../streams/traffic/dashboard.ts';
 import { dashboards, provisioningFiles } from '../../grafana/generate.ts';
 import { LEADERBOARD_PANEL, type ApiTarget } from '../../grafana/model.ts';
-import type { DroneReport } from '../../schemas/harmony.ts';
-import { SURGE } from '../../schemas/traffic.ts';
+import type { DroneReport } from '../../streams/harmony/schema.ts';
+import { SURGE } from '../../streams/traffic/schema.ts';
 import { projectRoot } from '../../services/config.ts';
 import {
   dashboardTargets,
@@ -37,7 +37,12 @@ import {
 } from '../support/harness.ts';
 import { registerProgram } from '../support/programs.ts';
 import { kafkaBrokers, prometheusUrl, promQuery } from '../support/services.ts';
-import { generateReports, isDistressed, startProcessor, storedReportIds } from './harmony.ts';
+import {
+  generateReports,
+  isDistressed,
+  startProcessor,
+  storedReportIds,
+} from '../../streams/harmony/tests/support.ts';
 
 const CORE_PANELS = new Set([
   'timeseries',

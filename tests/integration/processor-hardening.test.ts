@@ -17,7 +17,7 @@ import {
   waitFor,
   inTopic,
 } from '../support/harness.ts';
-import { generateReports, startProcessor, storedReportIds } from './harmony.ts';
+import { generateReports, startProcessor, storedReportIds } from '../../streams/harmony/tests/support.ts';
 
 interface Letter {
   reason: string;

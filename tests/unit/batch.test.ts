@@ -10,7 +10,7 @@ import {
   latestCompleteBucket,
   rankLowScorers,
   rankingCandidates,
-} from '../../batch/streams/harmony-statistics.ts';
+} from '../../streams/harmony/statistics.ts';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseDroneReport } from '../../schemas/harmony.ts';
-import { decodeObject, isoTime, text } from '../../schemas/decode.ts';
-import { parsePageView } from '../../schemas/traffic.ts';
+import { parseDroneReport } from '../../streams/harmony/schema.ts';
+import { decodeObject, isoTime, text } from '../../common/decode.ts';
+import { parsePageView } from '../../streams/traffic/schema.ts';
 import { loadProcessorConfig } from '../../processor/config.ts';
 
 const view = {

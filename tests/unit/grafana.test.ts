@@ -6,7 +6,7 @@ import {
   SELECT_BUSINESS,
   SURGE_ALERT_RATIO,
   TRAFFIC_DASHBOARD_UID,
-} from '../../grafana/dashboards/traffic.ts';
+} from '../../streams/traffic/dashboard.ts';
 import { dashboards, provisioningFiles } from '../../grafana/generate.ts';
 import {
   LEADERBOARD_PANEL,
@@ -16,7 +16,7 @@ import {
   type PrometheusTarget,
 } from '../../grafana/model.ts';
 import { createProcessorMetrics } from '../../processor/metrics.ts';
-import { SURGE } from '../../schemas/traffic.ts';
+import { SURGE } from '../../streams/traffic/schema.ts';
 import { projectRoot } from '../../services/config.ts';
 
 const PLUGIN_DIR = 'plugins/leaderboard-panel';

@@ -9,7 +9,7 @@ import type { ApiRoute } from '../../batch/stream.ts';
 import { loadBatchConfig } from '../../batch/config.ts';
 import { STREAMS } from '../../batch/streams/index.ts';
 import { CassandraStore } from '../../common/cassandra.ts';
-import { QUERY_LIMITS, parseParams, queryParams } from '../../batch/streams/harmony-api.ts';
+import { QUERY_LIMITS, parseParams, queryParams } from '../../streams/harmony/api.ts';
 
 test('Grafana epoch milliseconds and ISO-8601 times are both read', () => {
   const epoch = parseParams(queryParams.reports, { from: '1767225600000', to: '1767229200000' });
