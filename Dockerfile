@@ -15,7 +15,6 @@ COPY streams ./streams
 COPY common ./common
 COPY generators ./generators
 COPY processor ./processor
-COPY notifier ./notifier
 COPY batch ./batch
 USER node
 ENTRYPOINT ["node", "--import", "tsx"]

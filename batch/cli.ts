@@ -7,12 +7,12 @@ import { CassandraStore } from '../common/cassandra.ts';
 import { serveMetrics } from '../common/http.ts';
 import { SECOND_MS } from '../common/time.ts';
 import { UsageError, runCli } from '../common/cli.ts';
+import { STREAMS } from '../streams/index.ts';
 import { queryApi } from './api.ts';
 import { loadBatchConfig, type BatchConfig } from './config.ts';
 import { createBatchMetrics, declareJobs, type BatchMetrics } from './metrics.ts';
 import { parseRange, type RawRangeOptions } from './options.ts';
 import type { BatchJob, BatchStream, JobRun, StreamContext } from './stream.ts';
-import { STREAMS } from './streams/index.ts';
 
 const log = pino({ name: 'batch' }, pino.destination(2));
 
@@ -26,34 +26,35 @@ interface OpenStream {
   stream: BatchStream;
   context: StreamContext;
   jobs: BatchJob[];
+  /** Where its Cassandra is, for the error when it cannot be reached. */
+  contactPoints: string;
 }
 
 function openStreams(config: BatchConfig, registry: Registry): OpenStream[] {
   const jobNames = new Set<string>();
-  return STREAMS.map((stream) => {
-    const keyspace = stream.keyspace(config);
+  return config.streams.map(({ batch: stream, keyspace }) => {
     const store = new CassandraStore({
       contactPoints: config.cassandraContactPoints,
       localDataCenter: config.cassandraLocalDc,
       keyspace,
     });
-    const context = { config, keyspace, store, registry, log: log.child({ stream: stream.name }) };
+    const context = { keyspace, store, registry, log: log.child({ stream: stream.name }) };
     const jobs = stream.jobs?.(context) ?? [];
     for (const job of jobs) {
       if (jobNames.has(job.name)) throw new Error(`two streams have a job named ${job.name}`);
       jobNames.add(job.name);
     }
-    return { stream, context, jobs };
+    return { stream, context, jobs, contactPoints: config.cassandraContactPoints.join(',') };
   });
 }
 
 /** Connects a stream's store and prepares what its jobs need. */
-async function connect({ stream, context }: OpenStream): Promise<void> {
+async function connect({ stream, context, contactPoints }: OpenStream): Promise<void> {
   try {
     await context.store.connect();
   } catch (error) {
-    const where = context.config.cassandraContactPoints.join(',');
-    throw new Error(`cannot reach Cassandra at ${where}: ${(error as Error).message}`, { cause: error });
+    const reason = (error as Error).message;
+    throw new Error(`cannot reach Cassandra at ${contactPoints}: ${reason}`, { cause: error });
   }
   await stream.prepare?.(context);
 }

@@ -1,6 +1,6 @@
 /**
- * Typed access to one keyspace's tables. `Tables` maps each table to its row type (for traffic,
- * TrafficTables of streams/traffic/schema.ts): the columns a query selects are named once, checked
+ * Typed access to one keyspace's tables. `Tables` maps each table to its row type (the `Tables`
+ * type of a stream's schema.ts): the columns a query selects are named once, checked
  * against the row type, and the rows come back typed; no call site reads a column by string.
  */
 import type cassandra from 'cassandra-driver';

@@ -1,22 +1,20 @@
 /**
  * What the batch service knows of a stream: its keyspace, its scheduled jobs and its query-API
- * routes. The service itself (batch/cli.ts, batch/api.ts) knows streams only through the list
- * in batch/streams/index.ts.
+ * routes. The service itself (batch/cli.ts, batch/api.ts) knows streams only through the
+ * manifests of streams/index.ts.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CassandraStore } from '../common/cassandra.ts';
 import type { Result } from '../common/result.ts';
-import type { BatchConfig } from './config.ts';
 
 export interface TimeRange {
   from: Date;
   to: Date;
 }
 
-/** What a stream's jobs and routes are given: the settings, and a store bound to its keyspace. */
+/** What a stream's jobs and routes are given: a store bound to its keyspace (its own settings it has). */
 export interface StreamContext {
-  config: BatchConfig;
   keyspace: string;
   store: CassandraStore;
   /** The registry /metrics serves: a stream registers the gauges that show its jobs' results here. */
@@ -56,7 +54,7 @@ export interface ApiAnswer {
 
 /** One GET route of the query API, under /api. */
 export interface ApiRoute {
-  /** In express syntax, e.g. '/traffic/businesses/:id/views'. */
+  /** In express syntax, e.g. '/weather/stations/:id/readings'. */
   path: string;
   /** The query parameters it takes, as GET /api lists them. */
   query: readonly string[];
@@ -66,10 +64,8 @@ export interface ApiRoute {
 
 export interface BatchStream {
   readonly name: string;
-  /** The keyspace it reads (and its jobs write), from the batch settings. */
-  keyspace(config: BatchConfig): string;
   /**
-   * What must hold before its jobs run, once Cassandra answers (harmony applies its schema).
+   * What must hold before its jobs run, once Cassandra answers (such as a schema its jobs write).
    * Retried with backoff at start; the service is ready when every stream's is done.
    */
   prepare?(context: StreamContext): Promise<void>;

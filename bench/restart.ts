@@ -10,8 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseSamples, sampleValue } from '../common/exposition.ts';
 import { cassandraSettings } from '../common/env.ts';
-import { STREAMS } from '../generators/streams.ts';
-import { TOPOLOGIES } from '../processor/streams/index.ts';
+import { pipelineNames, STREAMS } from '../streams/index.ts';
 import {
   connectServices,
   printTable,
@@ -52,7 +51,7 @@ function committedByPipeline(text: string): Map<string, number> {
 
 /** Every generator of the stack at its default rate, on the bench's own topics. */
 function startGenerators(brokers: string, prefix: string): ChildProcess[] {
-  return Object.entries(STREAMS).map(([name, stream]) =>
+  return STREAMS.map(({ name, generator: stream }) =>
     spawnGenerator(name, `${prefix}${stream.defaultTopic}`, brokers, [
       ...(stream.referenceData === undefined
         ? []
@@ -105,7 +104,7 @@ export async function benchRestart({ minutes, deadlineSeconds }: RestartBenchOpt
     name.startsWith('CASSANDRA_KEYSPACE'),
   );
   const keyspaces = keyspaceSettings.map((_, index) => `${keyspaceSuffix}${index}`);
-  const pipelines = Object.keys(TOPOLOGIES);
+  const pipelines = pipelineNames();
   const env = processorEnv(
     pipelines.join(','),
     { prefix, group: `${prefix}processor`, port: PORT },

@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import cassandra from 'cassandra-driver';
+import { InvalidArgumentError } from 'commander';
 import { sampleValue } from '../common/exposition.ts';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient } from '../common/kafka.ts';
 import { loadServicesConfig, projectRoot } from '../services/config.ts';
@@ -452,4 +453,11 @@ export async function withCleanup(
     throw failure.error;
   }
   if (left.length > 0) throw new Error(leftMessage);
+}
+
+/** A commander option parser for a count: a positive integer, or the one-line reason it is not. */
+export function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1) throw new InvalidArgumentError(`a positive integer, got '${text}'`);
+  return value;
 }

@@ -56,7 +56,7 @@ export interface BatchLimits {
 /**
  * How `upsert` writes: rows grouped into one unlogged batch per partition, 256 requests in flight.
  *
- * Measured with the harmony rows (6.56 a report; the reports generated in memory, their rows
+ * Measured with drone-report rows (6.56 a report; the reports generated in memory, their rows
  * computed before the clock starts, written into a fresh keyspace by sequential upsert calls of
  * one processor micro-batch each, 30,000-40,000 reports a run) against the 2-core dev machine's
  * Cassandra 5.0.5, which other work kept 90-100 % busy: runs of one setting varied up to 2x, so

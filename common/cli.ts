@@ -34,3 +34,19 @@ export function exitWithMessage(program: string, exitCode: number): (error: unkn
     process.exit(exitCode);
   };
 }
+
+/**
+ * Keeps a subcommand's earlier names working for a release: each is an alias, and using one
+ * says once on stderr which name to use instead.
+ */
+export function acceptDeprecatedNames(command: Command, names: readonly string[], program: string): void {
+  for (const name of names) command.alias(name);
+  command.hook('preAction', () => {
+    const used = command.parent?.args[0];
+    if (used !== undefined && names.includes(used)) {
+      process.stderr.write(
+        `${program}: '${used}' is deprecated: use '${command.name()}' (the old name works for this release)\n`,
+      );
+    }
+  });
+}

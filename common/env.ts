@@ -38,39 +38,57 @@ export const keyspaceSetting = (fallback: string) =>
     .regex(/^[a-z][a-z0-9_]{0,47}$/, 'a lowercase CQL identifier')
     .default(fallback);
 
-/**
- * Where Cassandra is and which keyspace each stream writes: shared by every program that reads
- * or writes it. Each stream has a keyspace of its own, named after it unless set.
- */
+/** Where Cassandra is: shared by every program that reads or writes it (each stream names its keyspace). */
 export const cassandraSettings = {
   CASSANDRA_CONTACT_POINTS: listSetting('127.0.0.1:9042'),
   CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
-  /** Harmony's keyspace (stream 1). */
-  CASSANDRA_KEYSPACE: keyspaceSetting('harmony'),
-  CASSANDRA_KEYSPACE_TRAFFIC: keyspaceSetting('traffic'),
-  CASSANDRA_KEYSPACE_MARKETS: keyspaceSetting('markets'),
-  CASSANDRA_KEYSPACE_HASHTAGS: keyspaceSetting('hashtags'),
-  CASSANDRA_KEYSPACE_FLIGHTS: keyspaceSetting('flights'),
-  CASSANDRA_KEYSPACE_COMMUNITY: keyspaceSetting('community'),
 };
 
-/** The keyspace the settings give a stream, by the keyspace name its schema file uses. */
-export function streamKeyspace(
-  settings: {
-    CASSANDRA_KEYSPACE: string;
-    CASSANDRA_KEYSPACE_TRAFFIC: string;
-    CASSANDRA_KEYSPACE_MARKETS: string;
-    CASSANDRA_KEYSPACE_HASHTAGS: string;
-    CASSANDRA_KEYSPACE_FLIGHTS: string;
-    CASSANDRA_KEYSPACE_COMMUNITY: string;
-  },
-  schemaKeyspace: string,
-): string {
-  if (schemaKeyspace === 'harmony') return settings.CASSANDRA_KEYSPACE;
-  if (schemaKeyspace === 'traffic') return settings.CASSANDRA_KEYSPACE_TRAFFIC;
-  if (schemaKeyspace === 'markets') return settings.CASSANDRA_KEYSPACE_MARKETS;
-  if (schemaKeyspace === 'hashtags') return settings.CASSANDRA_KEYSPACE_HASHTAGS;
-  if (schemaKeyspace === 'flights') return settings.CASSANDRA_KEYSPACE_FLIGHTS;
-  if (schemaKeyspace === 'community') return settings.CASSANDRA_KEYSPACE_COMMUNITY;
-  throw new Error(`no keyspace setting for stream '${schemaKeyspace}'`);
+/** A stream's name as environment names spell it: `weather-alerts` is WEATHER_ALERTS. */
+const settingStem = (stream: string): string => stream.toUpperCase().replaceAll('-', '_');
+
+/** A stream's setting as its environment name says it: weather's `GRACE_SECONDS` is WEATHER_GRACE_SECONDS. */
+export const streamSettingName = (stream: string, key: string): string => `${settingStem(stream)}_${key}`;
+
+/** The keyspace setting every stream has: CASSANDRA_KEYSPACE_<STREAM>, named after the stream unless set. */
+export const streamKeyspaceName = (stream: string): string => `CASSANDRA_KEYSPACE_${settingStem(stream)}`;
+
+const deprecationsSaid = new Set<string>();
+
+/**
+ * A stream's own settings, read by the one pattern: each key of `shape` from <STREAM>_<KEY>, and
+ * its keyspace from CASSANDRA_KEYSPACE_<STREAM>. A name users may have set before a setting had
+ * this pattern (`renamed`: old name to current) is still read when the current one is not set,
+ * and said once per process on stderr, so that a deployment keeps working for a release.
+ */
+export function readStreamSettings<Shape extends z.ZodRawShape>(
+  stream: string,
+  shape: Shape,
+  env: NodeJS.ProcessEnv,
+  renamed: Readonly<Record<string, string>> = {},
+): z.infer<z.ZodObject<Shape>> & { keyspace: string } {
+  const withRenamed = { ...env };
+  for (const [old, current] of Object.entries(renamed)) {
+    if (env[old] === undefined) continue;
+    const line =
+      env[current] === undefined
+        ? `${old} is deprecated: set ${current} instead (${old} is read for this release)`
+        : `${old} is deprecated and ignored: ${current} is set`;
+    if (env[current] === undefined) withRenamed[current] = env[old];
+    if (!deprecationsSaid.has(line)) process.stderr.write(`${line}\n`);
+    deprecationsSaid.add(line);
+  }
+  const keyspaceName = streamKeyspaceName(stream);
+  const named = z.object({
+    [keyspaceName]: keyspaceSetting(stream.replaceAll('-', '_')),
+    ...Object.fromEntries(
+      Object.entries(shape).map(([key, schema]) => [streamSettingName(stream, key), schema]),
+    ),
+  });
+  // The names are made at run time, so the parsed object is typed back by its keys here, once.
+  const parsed = parseEnv(named, withRenamed) as Record<string, unknown>;
+  const settings = Object.fromEntries(
+    Object.keys(shape).map((key) => [key, parsed[streamSettingName(stream, key)]]),
+  ) as z.infer<z.ZodObject<Shape>>;
+  return { ...settings, keyspace: parsed[keyspaceName] as string };
 }

@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { retryUntilDone } from '../common/backoff.ts';
-import { runCli } from '../common/cli.ts';
+import { acceptDeprecatedNames, runCli } from '../common/cli.ts';
 import { createKafkaClient, type KafkaClient, type RecordProducer } from '../common/kafka.ts';
 import type { OutputRecord } from '../common/records.ts';
 import {
@@ -13,7 +13,8 @@ import {
   type RawRunOptions,
   type RunOptions,
 } from './options.ts';
-import { STREAMS, type SizeOption, type StreamDefinition, type StreamEvent } from './streams.ts';
+import { STREAMS } from '../streams/index.ts';
+import type { SizeOption, StreamDefinition, StreamEvent } from './streams.ts';
 
 const PROGRESS_EVERY_MS = 2000;
 // Bounds one produce request, and so the memory a burst at a high rate can take.
@@ -209,7 +210,7 @@ const program = new Command('generate')
   .description('Produce synthetic, deterministic event streams to Kafka.')
   .exitOverride();
 
-for (const [name, stream] of Object.entries(STREAMS)) {
+for (const { name, generator: stream, deprecatedNames = [] } of STREAMS) {
   const command = program
     .command(name)
     .description(stream.summary)
@@ -236,6 +237,7 @@ for (const [name, stream] of Object.entries(STREAMS)) {
     )
     .option('--topic <topic>', 'Kafka topic', stream.defaultTopic)
     .exitOverride();
+  acceptDeprecatedNames(command, deprecatedNames, 'generate');
   for (const size of stream.sizeOptions) {
     command.option(`--${size.name} <n>`, size.description, String(size.defaultValue));
   }

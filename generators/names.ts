@@ -1,5 +1,5 @@
-// Names for the generators' people and businesses: the fixed population harmony's drones see is named
-// from both lists (see harmony/drones.ts), and some of traffic's businesses after a last name.
+// Names for the generators' people and businesses: first and last names for the people a stream
+// reports on, last names also for businesses named after a family.
 
 export const FIRST_NAMES: readonly string[] = [
   'James',

@@ -1,26 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../services/config.ts';
-import { alertingProvisioning } from './alerts.ts';
-import { flights } from '../streams/flights/dashboard.ts';
-import { communityActivity } from '../streams/community/dashboard.ts';
-import { harmonyOverview } from '../streams/harmony/dashboard.ts';
-import { markets } from '../streams/markets/dashboard.ts';
+import { STREAMS } from '../streams/index.ts';
+import { alertingProvisioning, stackAlertRules } from './alerts.ts';
 import { pipelineHealth } from './dashboards/pipeline-health.ts';
-import { storedData } from '../streams/harmony/stored-data-dashboard.ts';
-import { traffic } from '../streams/traffic/dashboard.ts';
-import { hashtags } from '../streams/hashtags/dashboard.ts';
 
-export const dashboards = [
-  harmonyOverview,
-  pipelineHealth,
-  storedData,
-  traffic,
-  markets,
-  hashtags,
-  flights,
-  communityActivity,
-];
+/** Every provisioned dashboard: each stream's, then the stack's own. */
+export const dashboards = [...STREAMS.flatMap((stream) => stream.dashboards), pipelineHealth];
+
+/** Every provisioned alert rule: each stream's, then the stack's own. */
+export const alertRules = [...STREAMS.flatMap((stream) => stream.alertRules), ...stackAlertRules];
 
 /** Every generated provisioning file: path under the project root, and its exact content. */
 export function provisioningFiles(): Map<string, string> {
@@ -30,7 +19,7 @@ export function provisioningFiles(): Map<string, string> {
   }
   files.set(
     'provisioning/grafana/alerting/streaming-stack.json',
-    `${JSON.stringify(alertingProvisioning(), null, 2)}\n`,
+    `${JSON.stringify(alertingProvisioning(alertRules), null, 2)}\n`,
   );
   return files;
 }

@@ -5,7 +5,7 @@
  */
 
 export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
-export const QUERY_API = { type: 'yesoreyeram-infinity-datasource', uid: 'harmony-api' } as const;
+export const QUERY_API = { type: 'yesoreyeram-infinity-datasource', uid: 'query-api' } as const;
 /** The project's panel plugin (plugins/leaderboard-panel): a ranked list for any stream. */
 export const LEADERBOARD_PANEL = 'streaming-leaderboard-panel';
 
@@ -205,16 +205,6 @@ export const ANY_IS_BAD: FieldDefaults['thresholds'] = {
 
 /** A ratio shown as 2.5×. */
 export const RATIO = { unit: 'suffix:×', decimals: 1 };
-
-/** Thresholds for harmony scores: red below the low-score threshold, amber below 5, green above. */
-export const SCORE_THRESHOLDS: FieldDefaults['thresholds'] = {
-  mode: 'absolute',
-  steps: [
-    { color: 'red', value: null },
-    { color: 'orange', value: 2 },
-    { color: 'green', value: 5 },
-  ],
-};
 
 /** A Prometheus variable query as Grafana stores it; qryType 1 is label_values(). */
 export interface PrometheusVariableQuery {

@@ -8,17 +8,16 @@ import { createKafkaClient, exitWhenConsumerStops } from '../common/kafka.ts';
 import { loadProcessorConfig, parsePipelines } from './config.ts';
 import { createProcessorMetrics } from './metrics.ts';
 import { TopologyRunner } from './runtime/run-topology.ts';
-import { TOPOLOGIES } from './streams/index.ts';
+import { pipelineNames } from '../streams/index.ts';
 
 const log = pino({ name: 'processor' }, pino.destination(2));
 
 const cli = new Command('processor')
   .description('Runs stream topologies: Kafka in, Cassandra rows and Kafka records out, exactly once.')
   .addOption(
-    new Option(
-      '--pipelines <names>',
-      `comma-separated pipelines to run (${Object.keys(TOPOLOGIES).join(', ')})`,
-    ).env('PROCESSOR_PIPELINES'),
+    new Option('--pipelines <names>', `comma-separated pipelines to run (${pipelineNames().join(', ')})`).env(
+      'PROCESSOR_PIPELINES',
+    ),
   )
   .addHelpText('after', '\nEvery other setting is an environment variable: see the README table.')
   .exitOverride()
@@ -36,11 +35,16 @@ const config = await Promise.resolve()
   .then(() => loadProcessorConfig())
   .catch(exitWithMessage('processor', BAD_USAGE_EXIT_CODE));
 const pipelines = await Promise.resolve()
-  .then(() => parsePipelines(cli.opts<{ pipelines?: string }>().pipelines, Object.keys(TOPOLOGIES)))
+  .then(() =>
+    parsePipelines(cli.opts<{ pipelines?: string }>().pipelines, [...config.pipelinesAvailable.keys()]),
+  )
   .catch(exitWithMessage('processor', BAD_USAGE_EXIT_CODE));
 
 const metrics = createProcessorMetrics();
-const topologies = pipelines.map((name) => TOPOLOGIES[name]!(metrics.registry, config.streams));
+const topologies = pipelines.map((name) => {
+  const pipeline = config.pipelinesAvailable.get(name)!;
+  return { topology: pipeline.create(metrics.registry, config.eventTimes), keyspace: pipeline.keyspace };
+});
 let ready = false;
 const server = await serveMetrics(metrics.registry, {
   host: config.metricsHost,
@@ -59,11 +63,11 @@ const kafka = createKafkaClient({
 });
 const admin = kafka.admin();
 const stop = new AbortController();
-const runners = topologies.map((topology) => {
+const runners = topologies.map(({ topology, keyspace }) => {
   const store = new CassandraStore({
     contactPoints: config.cassandraContactPoints,
     localDataCenter: config.cassandraLocalDc,
-    keyspace: config.keyspaceFor(topology.schema.keyspace),
+    keyspace,
   });
   const runner = new TopologyRunner(topology, {
     kafka,

@@ -2,11 +2,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { STREAMS } from '../streams/index.ts';
 import { loadServicesConfig, projectRoot } from './config.ts';
 
 /**
  * `npm start`: the whole stack without Docker. The services, then the processor, notifier,
- * batch (with the query API) and the drones, traffic, ticks, posts, flights and community generators, and Grafana when one is installed.
+ * batch (with the query API) and every stream's generator, and Grafana when one is installed.
  * Ctrl-C stops everything this run started.
  */
 
@@ -111,14 +112,11 @@ process.on('SIGINT', () => void stopAll(servicesWereUp));
 process.on('SIGTERM', () => void stopAll(servicesWereUp));
 
 start('processor', ...tsx('processor/main.ts'));
-start('notifier', ...tsx('notifier/main.ts'));
 start('batch', ...tsx('batch/cli.ts'));
-start('drones', ...tsx('generators/cli.ts', 'drones'));
-start('traffic', ...tsx('generators/cli.ts', 'traffic'));
-start('ticks', ...tsx('generators/cli.ts', 'ticks'));
-start('posts', ...tsx('generators/cli.ts', 'posts'));
-start('flights', ...tsx('generators/cli.ts', 'flights'));
-start('community', ...tsx('generators/cli.ts', 'community'));
+for (const stream of STREAMS) {
+  for (const program of stream.programs ?? []) start(program.name, ...tsx(program.entry));
+  start(stream.name, ...tsx('generators/cli.ts', stream.name));
+}
 const grafana = findGrafana();
 const grafanaUrl = grafana === undefined ? undefined : startGrafana(grafana);
 

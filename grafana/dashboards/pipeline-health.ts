@@ -90,7 +90,7 @@ export const pipelineHealth = dashboard(
           '{{pipeline}} {{topic}}',
           'A',
         ),
-        prometheus('sum(rate(notifier_dead_letters_total[$__rate_interval]))', 'harmony.alerts', 'B'),
+        prometheus('sum(rate(notifier_dead_letters_total[$__rate_interval]))', 'notifier', 'B'),
       ],
       { width: 8, defaults: { unit: 'reqps', min: 0 } },
     ),

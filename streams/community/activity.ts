@@ -140,7 +140,7 @@ interface Session {
 }
 
 /** The app's events, endless, in event-time order; the caller takes as many as it needs. */
-export function* communityActivity(config: ActivityConfig): Generator<CommunityEvent> {
+export function* community(config: ActivityConfig): Generator<CommunityEvent> {
   const random = mulberry32(config.seed);
   // Ids carry the run's start and seed, so runs into the same keyspace never reuse one.
   const runTag = `${config.start.getTime().toString(36)}-${config.seed.toString(36)}`;

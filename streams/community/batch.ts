@@ -110,6 +110,5 @@ function communityRoutes(context: StreamContext) {
 
 export const communityStream: BatchStream = {
   name: 'community',
-  keyspace: (config) => config.communityKeyspace,
   routes: communityRoutes,
 };

@@ -4,6 +4,7 @@
  * stream's heaviest pure step, the emotion of a text, measured in this process on the same texts;
  * then what a kill -9 half-way costs.
  */
+import type { Command } from 'commander';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import {
   untilTaken,
   withCleanup,
   configuredBatchRecords,
+  positiveInteger,
 } from '../../bench/support.ts';
 
 export interface CommunityBenchOptions {
@@ -118,4 +120,18 @@ export async function benchCommunity(options: CommunityBenchOptions): Promise<vo
       );
     },
   );
+}
+
+/** `bench community`: its options, and the run. */
+export function communityBenchCommand(command: Command): void {
+  command
+    .description(
+      'community stream: processor drain of preloaded events beside Kafka ConsumerPerformance on the same topic, ' +
+        'and the raw rate of the emotion step on the same texts',
+    )
+    .option('--events <n>', 'community events preloaded and drained at full speed', positiveInteger, 200_000)
+    .exitOverride()
+    .action(async (options: { events: number }) => {
+      await benchCommunity({ events: options.events });
+    });
 }

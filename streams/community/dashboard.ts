@@ -13,7 +13,7 @@ import {
   NO_THRESHOLDS,
 } from '../../grafana/model.ts';
 
-export const COMMUNITY_DASHBOARD_UID = 'community-activity';
+export const COMMUNITY_DASHBOARD_UID = 'community';
 
 const RANGE = `${COMMUNITY.alertRangeMs / 60_000}m`;
 const NEGATIVE = `emotion=~"${NEGATIVE_EMOTIONS.join('|')}"`;
@@ -197,4 +197,4 @@ const board = dashboard(
 );
 
 /** Refreshed every 5 s: the windows close every 30 s, the rates move faster. */
-export const communityActivity = { ...board, refresh: '5s' };
+export const community = { ...board, refresh: '5s' };

@@ -83,6 +83,5 @@ function flightsRoutes(context: StreamContext) {
 
 export const flightsStream: BatchStream = {
   name: 'flights',
-  keyspace: (config) => config.flightsKeyspace,
   routes: flightsRoutes,
 };

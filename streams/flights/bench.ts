@@ -3,6 +3,7 @@
  * beside Kafka's own drain of the same topic and the topology's pure work on the same records in
  * memory (no Kafka, no Cassandra), and the cost of a kill -9 half-way.
  */
+import type { Command } from 'commander';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +30,7 @@ import {
   withCleanup,
   type BenchServices,
   configuredBatchRecords,
+  positiveInteger,
 } from '../../bench/support.ts';
 
 export interface FlightsBenchOptions {
@@ -223,4 +225,18 @@ export async function benchFlights(options: FlightsBenchOptions): Promise<void> 
       );
     },
   );
+}
+
+/** `bench flights`: its options, and the run. */
+export function flightsBenchCommand(command: Command): void {
+  command
+    .description(
+      'flights stream: processor drain of preloaded flights beside Kafka ConsumerPerformance on the same topic and ' +
+        'the topology alone in memory, peak RSS and state, recovery after a kill -9 half-way',
+    )
+    .option('--flights <n>', 'flights preloaded and drained at full speed', positiveInteger, 200_000)
+    .exitOverride()
+    .action(async (options: { flights: number }) => {
+      await benchFlights({ flights: options.flights });
+    });
 }

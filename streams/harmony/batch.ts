@@ -2,11 +2,9 @@
  * Harmony (stream 1) in the batch service: the top-low-persons and per-bucket jobs, the gauges
  * that show their results, and the query-API routes the dashboards read.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Gauge, type Registry } from 'prom-client';
 import { DAY_MS, HOUR_MS, SECOND_MS, bucketOf, bucketsBetween } from '../../common/time.ts';
-import type { HarmonyTables } from './schema.ts';
+import { SCHEMA_FILE, type HarmonyTables } from './schema.ts';
 import { TypedTables, inBatches } from '../../batch/rows.ts';
 import {
   route,
@@ -33,7 +31,6 @@ import {
   type ReportFacts,
 } from './statistics.ts';
 
-const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), './schema.cql');
 const LATEST_BOARD = 'latest';
 
 const fullName = (row: { first_name: string; last_name: string }) => `${row.first_name} ${row.last_name}`;
@@ -411,7 +408,16 @@ function showBuckets(gauges: HarmonyGauges, buckets: BucketStats[], bucketMs: nu
   gauges.bucketLowPersonsPerReport.set(latest.avg_low_persons_per_report);
 }
 
-function harmonyJobs({ config, keyspace, store, registry }: StreamContext): BatchJob[] {
+/** The settings of harmony's jobs (HARMONY_* in the README's table). */
+export interface HarmonyBatchSettings {
+  lowScoreThreshold: number;
+  topSize: number;
+  topWindowMs: number;
+  bucketMs: number;
+  lookbackMs: number;
+}
+
+function harmonyJobs(config: HarmonyBatchSettings, { keyspace, store, registry }: StreamContext): BatchJob[] {
   const jobStore = new HarmonyJobStore(new TypedTables<HarmonyTables>(store, keyspace));
   const gauges = harmonyGauges(registry);
   return [
@@ -499,11 +505,12 @@ function harmonyRoutes({ keyspace, store }: StreamContext) {
   ];
 }
 
-export const harmonyStream: BatchStream = {
-  name: 'harmony',
-  keyspace: (config) => config.harmonyKeyspace,
-  // The batch jobs write tables of this schema: applied here too, so the batch may start first.
-  prepare: ({ store }) => store.applySchema(SCHEMA_FILE, 'harmony'),
-  jobs: harmonyJobs,
-  routes: harmonyRoutes,
-};
+export function harmonyBatch(settings: HarmonyBatchSettings): BatchStream {
+  return {
+    name: 'harmony',
+    // The batch jobs write tables of this schema: applied here too, so the batch may start first.
+    prepare: ({ store }) => store.applySchema(SCHEMA_FILE, 'harmony'),
+    jobs: (context) => harmonyJobs(settings, context),
+    routes: harmonyRoutes,
+  };
+}

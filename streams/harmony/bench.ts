@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { CassandraStore, type Row } from '../../common/cassandra.ts';
@@ -19,6 +20,7 @@ import {
   untilTaken,
   withCleanup,
   configuredBatchRecords,
+  positiveInteger,
 } from '../../bench/support.ts';
 
 export interface HarmonyBenchOptions {
@@ -142,7 +144,7 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
     async () => {
       const { raw, rows: rawRows } = await rawWrite();
       say(`preloading ${options.reports} reports into ${topic}`);
-      const preloadSeconds = runGenerator('drones', topic, services.brokers, [
+      const preloadSeconds = runGenerator('harmony', topic, services.brokers, [
         ...['--count', String(options.reports), '--rate', `${PRELOAD_RATE_PER_SECOND}/s`, '--burst'],
         ...['--seed', String(SEED), '--drones', String(DRONES), '--start', start.toISOString()],
       ]);
@@ -155,7 +157,7 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
         processorEnv(
           'harmony',
           { prefix, group: `${prefix}processor`, port: METRICS_PORT },
-          { CASSANDRA_KEYSPACE: run },
+          { CASSANDRA_KEYSPACE_HARMONY: run },
         ),
       );
       const drain = await untilTaken(METRICS_PORT, 'harmony', topic, options.reports, processor);
@@ -164,7 +166,7 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
       const liveCount = Math.round(options.liveRatePerSecond * options.liveSeconds);
       say(`live: ${liveCount} reports at ${options.liveRatePerSecond}/s with event time = now`);
       const before = histogramBuckets(drain.text, 'processor_event_to_store_seconds');
-      runGenerator('drones', topic, services.brokers, [
+      runGenerator('harmony', topic, services.brokers, [
         ...['--count', String(liveCount), '--rate', `${options.liveRatePerSecond}/s`, '--seed', '2'],
       ]);
       const live = await untilTaken(METRICS_PORT, 'harmony', topic, options.reports + liveCount, processor);
@@ -187,4 +189,49 @@ export async function benchHarmony(options: HarmonyBenchOptions): Promise<void> 
       );
     },
   );
+}
+
+/** `bench harmony`: its options, and the run. */
+export function harmonyBenchCommand(command: Command): void {
+  command
+    .description(
+      'harmony stream: processor throughput against the raw Cassandra write rate of the same rows, ' +
+        'event-to-store latency, peak RSS, broker drain rate',
+    )
+    .option(
+      '--reports <n>',
+      'reports preloaded and drained at full speed (and written raw)',
+      positiveInteger,
+      50_000,
+    )
+    .option('--live-rate <n>', 'reports per second in the paced live run', positiveInteger, 1000)
+    .option('--live-seconds <n>', 'length of the live run in seconds', positiveInteger, 15)
+    .option(
+      '--raw-chunk <n>',
+      "reports per upsert call in the raw write (default: the processor's micro-batch, PROCESSOR_BATCH_MAX_RECORDS)",
+      positiveInteger,
+    )
+    .option(
+      '--raw-only',
+      'only the raw Cassandra write of the reports rows (CassandraStore.upsert into a fresh keyspace): ' +
+        'no Kafka, no processor',
+    )
+    .exitOverride()
+    .action(
+      async (options: {
+        reports: number;
+        liveRate: number;
+        liveSeconds: number;
+        rawChunk?: number;
+        rawOnly?: boolean;
+      }) => {
+        await benchHarmony({
+          reports: options.reports,
+          liveRatePerSecond: options.liveRate,
+          liveSeconds: options.liveSeconds,
+          ...(options.rawChunk !== undefined && { rawChunk: options.rawChunk }),
+          rawOnly: options.rawOnly === true,
+        });
+      },
+    );
 }

@@ -1,7 +1,6 @@
 import {
   DASHBOARD_RANGE,
   LEADERBOARD_PANEL,
-  SCORE_THRESHOLDS,
   api,
   apiVariable,
   byName,
@@ -9,7 +8,18 @@ import {
   dashboard,
   panel,
   prometheus,
+  type FieldDefaults,
 } from '../../grafana/model.ts';
+
+/** Thresholds for harmony scores: red below the low-score threshold, amber below 5, green above. */
+export const SCORE_THRESHOLDS: FieldDefaults['thresholds'] = {
+  mode: 'absolute',
+  steps: [
+    { color: 'red', value: null },
+    { color: 'orange', value: 2 },
+    { color: 'green', value: 5 },
+  ],
+};
 
 /** The harmony pipeline's accepted and late reports (the processor runs every stream's pipeline). */
 const REPORTS =
@@ -23,7 +33,7 @@ export const droneVariable = apiVariable(
 
 export const harmonyOverview = dashboard(
   {
-    uid: 'harmony-overview',
+    uid: 'harmony',
     title: 'Harmony overview',
     description: 'Drone reports, distress alerts and harmony statistics (stream 1).',
     tags: ['harmony'],

@@ -1,12 +1,5 @@
-import {
-  DASHBOARD_RANGE,
-  SCORE_THRESHOLDS,
-  api,
-  apiVariable,
-  column,
-  dashboard,
-  panel,
-} from '../../grafana/model.ts';
+import { DASHBOARD_RANGE, api, apiVariable, column, dashboard, panel } from '../../grafana/model.ts';
+import { SCORE_THRESHOLDS } from './dashboard.ts';
 import { droneVariable } from './dashboard.ts';
 
 const personVariable = {
@@ -20,7 +13,7 @@ const personVariable = {
 
 export const storedData = dashboard(
   {
-    uid: 'stored-data',
+    uid: 'harmony-stored-data',
     title: 'Stored data',
     description:
       'What is stored in Cassandra, read through the query API: reports, score histories, batch tables.',

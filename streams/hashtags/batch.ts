@@ -129,6 +129,5 @@ function hashtagsRoutes(context: StreamContext) {
 
 export const hashtagsStream: BatchStream = {
   name: 'hashtags',
-  keyspace: (config) => config.hashtagsKeyspace,
   routes: hashtagsRoutes,
 };

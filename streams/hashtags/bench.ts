@@ -3,6 +3,7 @@
  * processor (posts, and the hashtag updates they make through the repartition topic) beside
  * Kafka's own drain of the same topic.
  */
+import type { Command } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import {
   startProcessor,
   untilTaken,
   withCleanup,
+  positiveInteger,
 } from '../../bench/support.ts';
 
 export interface HashtagsBenchOptions {
@@ -45,7 +47,7 @@ export async function benchHashtags(options: HashtagsBenchOptions): Promise<void
     async () => {
       const start = new Date(Date.now() - (options.posts / PRELOAD_RATE_PER_SECOND) * 1000 - 120_000);
       say(`preloading ${options.posts} posts into ${topic} (event times at ${PRELOAD_RATE_PER_SECOND}/s)`);
-      const preloadSeconds = runGenerator('posts', topic, services.brokers, [
+      const preloadSeconds = runGenerator('hashtags', topic, services.brokers, [
         ...['--count', String(options.posts), '--rate', `${PRELOAD_RATE_PER_SECOND}/s`, '--burst'],
         ...['--seed', String(SEED), '--start', start.toISOString(), '--out', out],
       ]);
@@ -99,4 +101,18 @@ export async function benchHashtags(options: HashtagsBenchOptions): Promise<void
       );
     },
   );
+}
+
+/** `bench hashtags`: its options, and the run. */
+export function hashtagsBenchCommand(command: Command): void {
+  command
+    .description(
+      'hashtags stream: processor posts/s and hashtag updates/s (through the repartition topic) beside ' +
+        'Kafka ConsumerPerformance on the same posts topic, peak RSS and state',
+    )
+    .option('--posts <n>', 'posts preloaded and drained at full speed', positiveInteger, 200_000)
+    .exitOverride()
+    .action(async (options: { posts: number }) => {
+      await benchHashtags({ posts: options.posts });
+    });
 }

@@ -16,7 +16,7 @@ import {
   ANY_IS_BAD,
 } from '../../grafana/model.ts';
 
-export const HASHTAGS_DASHBOARD_UID = 'hashtags-places';
+export const HASHTAGS_DASHBOARD_UID = 'hashtags';
 export const TREND_ALERT_RATIO = TREND.alertRatio;
 
 const POSTS = 'pipeline="hashtags",topic=~".*posts\\\\.raw"';

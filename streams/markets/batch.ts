@@ -85,6 +85,5 @@ function marketsRoutes(context: StreamContext) {
 
 export const marketsStream: BatchStream = {
   name: 'markets',
-  keyspace: (config) => config.marketsKeyspace,
   routes: marketsRoutes,
 };

@@ -4,6 +4,7 @@
  * topic and the same indicator work done in memory (the topologies in the test driver: no Kafka,
  * no Cassandra).
  */
+import type { Command } from 'commander';
 import type { ChildProcess } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { bars } from './ticks.ts';
@@ -21,6 +22,7 @@ import {
   startProcessor,
   untilTaken,
   withCleanup,
+  positiveInteger,
 } from '../../bench/support.ts';
 
 export interface MarketsBenchOptions {
@@ -74,7 +76,7 @@ export async function benchMarkets(options: MarketsBenchOptions): Promise<void> 
     async () => {
       const start = new Date(Math.floor((Date.now() - (options.bars / 40) * 1000 - 120_000) / 1000) * 1000);
       say(`preloading ${options.bars} bars into ${topic}`);
-      const preloadSeconds = runGenerator('ticks', topic, services.brokers, [
+      const preloadSeconds = runGenerator('markets', topic, services.brokers, [
         ...[
           '--count',
           String(options.bars),
@@ -127,4 +129,18 @@ export async function benchMarkets(options: MarketsBenchOptions): Promise<void> 
       ]);
     },
   );
+}
+
+/** `bench markets`: its options, and the run. */
+export function marketsBenchCommand(command: Command): void {
+  command
+    .description(
+      'markets stream: the bollinger and aroon pipelines draining preloaded bars, each in its own group, beside ' +
+        'Kafka ConsumerPerformance on the same topic and the same indicator work in memory; peak RSS',
+    )
+    .option('--bars <n>', 'bars preloaded and drained at full speed', positiveInteger, 200_000)
+    .exitOverride()
+    .action(async (options: { bars: number }) => {
+      await benchMarkets({ bars: options.bars });
+    });
 }

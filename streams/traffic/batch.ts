@@ -125,6 +125,5 @@ function trafficRoutes(context: StreamContext) {
 
 export const trafficStream: BatchStream = {
   name: 'traffic',
-  keyspace: (config) => config.trafficKeyspace,
   routes: trafficRoutes,
 };

@@ -3,6 +3,7 @@
  * processor beside Kafka's own drain of the same topic, the recovery after a kill -9 at full
  * speed, and a paced live run for event-to-store latency.
  */
+import type { Command } from 'commander';
 import type { ChildProcess } from 'node:child_process';
 import {
   bucketsBetween,
@@ -28,9 +29,10 @@ import {
   withCleanup,
   configuredBatchRecords,
   nodeDecodeDrainRate,
+  positiveInteger,
 } from '../../bench/support.ts';
 import { kafkaStreamsMinuteCounts } from './kafka-streams/minute-counts.ts';
-import { loadProcessorConfig } from '../../processor/config.ts';
+import { readTrafficSettings } from './settings.ts';
 
 export interface TrafficBenchOptions {
   events: number;
@@ -94,7 +96,7 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
       say('measuring the Node ceiling: kafkajs fetching and JSON.parse, nothing else');
       const nodeRate = await nodeDecodeDrainRate(services, topic, options.events, `${prefix}node-decode`);
       say('Kafka Streams counts views per business per minute on the same topic');
-      const graceSeconds = loadProcessorConfig().streams.traffic.graceMs / 1000;
+      const graceSeconds = readTrafficSettings(process.env).GRACE_SECONDS;
       const kafkaStreams = [];
       for (const variant of KAFKA_STREAMS_VARIANTS) {
         const applicationId = `${prefix}kafka-streams-${kafkaStreams.length}`;
@@ -190,4 +192,30 @@ export async function benchTraffic(options: TrafficBenchOptions): Promise<void> 
       );
     },
   );
+}
+
+/** `bench traffic`: its options, and the run. */
+export function trafficBenchCommand(command: Command): void {
+  command
+    .description(
+      'traffic stream: processor drain of preloaded page views beside Kafka ConsumerPerformance, a kafkajs ' +
+        'fetch-and-parse-only drain and Kafka Streams on the same topic, peak RSS, recovery after a kill -9 at ' +
+        'full speed, event-to-store latency live',
+    )
+    .option('--events <n>', 'page views preloaded and drained at full speed', positiveInteger, 2_000_000)
+    .option('--live-rate <n>', 'page views per second in the paced live run', positiveInteger, 4000)
+    .option(
+      '--live-seconds <n>',
+      'length of the live run in seconds (minutes close after their end plus the grace)',
+      positiveInteger,
+      150,
+    )
+    .exitOverride()
+    .action(async (options: { events: number; liveRate: number; liveSeconds: number }) => {
+      await benchTraffic({
+        events: options.events,
+        liveRatePerSecond: options.liveRate,
+        liveSeconds: options.liveSeconds,
+      });
+    });
 }

@@ -17,7 +17,7 @@ import {
   RATIO,
 } from '../../grafana/model.ts';
 
-export const TRAFFIC_DASHBOARD_UID = 'traffic-surges';
+export const TRAFFIC_DASHBOARD_UID = 'traffic';
 export const SURGE_ALERT_RATIO = SURGE.alertRatio;
 export const SURGE_ALERT_FOR_SECONDS = SURGE.alertForMs / 1000;
 

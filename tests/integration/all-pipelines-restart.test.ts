@@ -7,7 +7,7 @@ import { type ChildProcess } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { sampleValue } from '../../common/exposition.ts';
 import { MINUTE_MS } from '../../common/time.ts';
-import { TOPOLOGIES } from '../../processor/streams/index.ts';
+import { pipelineNames } from '../../streams/index.ts';
 import { HASHTAG_USES_TOPIC, PLACE_POSTS_TOPIC, POSTS_TOPIC } from '../../streams/hashtags/schema.ts';
 import { caughtUp, committedRecords } from '../support/groups.ts';
 import { isolatedRun, metricsText, startPipelines, stopGracefully } from '../support/harness.ts';
@@ -136,17 +136,17 @@ test('every pipeline in one processor, killed with SIGKILL mid-run and restarted
     },
   ];
   // A pipeline added to the processor and not to this test fails here.
-  expect(pipelines.map(({ name }) => name).sort()).toEqual(Object.keys(TOPOLOGIES).sort());
+  expect(pipelines.map(({ name }) => name).sort()).toEqual(pipelineNames().sort());
   const stateful = pipelines.filter(({ stateTopics }) => stateTopics.length > 0);
 
   const start = (name: string): ChildProcess =>
     startPipelines(
-      Object.keys(TOPOLOGIES).join(','),
+      pipelineNames().join(','),
       { prefix, instance: name, port: PORT },
       {
         PROCESSOR_BATCH_MAX_RECORDS: String(BATCH_MAX_RECORDS),
         PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: String(FETCH_MAX_BYTES_PER_PARTITION),
-        CASSANDRA_KEYSPACE: keyspaceOf('harmony'),
+        CASSANDRA_KEYSPACE_HARMONY: keyspaceOf('harmony'),
         CASSANDRA_KEYSPACE_TRAFFIC: keyspaceOf('traffic'),
         CASSANDRA_KEYSPACE_MARKETS: keyspaceOf('markets'),
         CASSANDRA_KEYSPACE_HASHTAGS: keyspaceOf('hashtags'),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { projectRoot } from '../../services/config.ts';
+import { STREAMS } from '../../streams/index.ts';
 
 function dockerComposeConfig(env: NodeJS.ProcessEnv) {
   const result = spawnSync('docker-compose', ['config', '-q'], { cwd: projectRoot, encoding: 'utf8', env });
@@ -57,7 +58,7 @@ test('every command the compose file runs exists: entry points in the image, npm
     'generators/cli.ts',
     'generators/cli.ts',
     'generators/cli.ts',
-    'notifier/main.ts',
+    'streams/harmony/notifier/main.ts',
     'processor/main.ts',
   ]);
   for (const entry of entryPoints) {
@@ -76,7 +77,7 @@ test('every command the compose file runs exists: entry points in the image, npm
   expect(npmRuns.length).toBeGreaterThan(0);
   for (const script of npmRuns) expect(scripts[script], `npm run ${script}`).toBeDefined();
   const flags = [...compose.matchAll(/'(--[\w-]+)'/g)].map((match) => match[1]!);
-  const help = ['drones', 'traffic', 'ticks', 'posts', 'flights', 'community']
+  const help = STREAMS.map(({ name }) => name)
     .map(
       (stream) =>
         spawnSync(process.execPath, ['--import', 'tsx', 'generators/cli.ts', stream, '--help'], {
@@ -93,22 +94,18 @@ test('every long-running service has a healthcheck and is restarted unless stopp
   const servicesSection = compose.slice(compose.indexOf('\nservices:\n'), compose.indexOf('\nvolumes:\n'));
   const blocks = servicesSection.split(/^ {2}(?=[\w-]+:$)/m).slice(1);
   const services = new Map(blocks.map((block) => [block.slice(0, block.indexOf(':')), block]));
-  expect([...services.keys()].sort()).toEqual([
+  // One generator service per stream, named after it.
+  const stack = [
     'batch',
     'cassandra',
-    'community',
-    'drones',
-    'flights',
     'grafana',
     'kafka',
     'notifier',
     'plugin-build',
-    'posts',
     'processor',
     'prometheus',
-    'ticks',
-    'traffic',
-  ]);
+  ];
+  expect([...services.keys()].sort()).toEqual([...stack, ...STREAMS.map(({ name }) => name)].sort());
   // plugin-build runs once, writes dist/ and exits: Grafana waits for it to complete instead.
   services.delete('plugin-build');
   for (const [name, block] of services) {

@@ -27,7 +27,7 @@ test('the broker stopped and started again mid-run: the generator goes on, every
   const generator = spawn(
     process.execPath,
     [
-      ...['--import', 'tsx', 'generators/cli.ts', 'drones'],
+      ...['--import', 'tsx', 'generators/cli.ts', 'harmony'],
       ...['--brokers', broker, '--topic', topic, '--count', String(count), '--rate', '1000/s'],
       ...['--seed', '5', '--out', out],
     ],

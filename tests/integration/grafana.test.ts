@@ -8,9 +8,10 @@ import { sampleValue } from '../../common/exposition.ts';
 import { MINUTE_MS, SECOND_MS } from '../../common/time.ts';
 import type { SurgeAnswerEntry, SurgesAnswer } from '../../streams/traffic/api.ts';
 import { surgePlan } from '../../streams/traffic/pageviews.ts';
-import { ALERT_RATE_THRESHOLD_PER_MINUTE, alertRules, alertingProvisioning } from '../../grafana/alerts.ts';
+import { alertingProvisioning } from '../../grafana/alerts.ts';
+import { ALERT_RATE_THRESHOLD_PER_MINUTE } from '../../streams/harmony/alerts.ts';
 import { TRAFFIC_DASHBOARD_UID } from '../../streams/traffic/dashboard.ts';
-import { dashboards, provisioningFiles } from '../../grafana/generate.ts';
+import { alertRules, dashboards, provisioningFiles } from '../../grafana/generate.ts';
 import { LEADERBOARD_PANEL, type ApiTarget } from '../../grafana/model.ts';
 import type { DroneReport } from '../../streams/harmony/schema.ts';
 import { SURGE } from '../../streams/traffic/schema.ts';
@@ -121,7 +122,7 @@ const trafficProcessorEnded = () =>
     : `the traffic processor ended (exit code ${trafficProcessor?.exitCode}, signal ${trafficProcessor?.signalCode})`;
 
 /** The dashboards and rules this file proves live; each other stream's live test proves its own. */
-const BOARDS = ['harmony-overview', 'pipeline-health', 'stored-data', TRAFFIC_DASHBOARD_UID];
+const BOARDS = ['harmony', 'pipeline-health', 'harmony-stored-data', TRAFFIC_DASHBOARD_UID];
 const RULES = rulesOf(['harmony', 'traffic', 'pipeline', 'batch']);
 const allTargets = () => dashboardTargets(BOARDS);
 const thisRun = (expr: string) => thisRunOf(expr, prefix);
@@ -144,7 +145,7 @@ test('every datasource uid used is provisioned; every panel type is core or the 
           .matchAll(/^\s+uid: (\S+)$/gm),
       ].map((match) => match[1]!),
     );
-  expect(provisioned.sort()).toEqual(['harmony-api', 'prometheus']);
+  expect(provisioned.sort()).toEqual(['query-api', 'prometheus']);
   const used = new Set([
     ...dashboards.flatMap((board) => [
       ...board.panels.flatMap((panel) => [
@@ -153,7 +154,7 @@ test('every datasource uid used is provisioned; every panel type is core or the 
       ]),
       ...board.templating.list.map((variable) => variable.datasource.uid),
     ]),
-    ...alertingProvisioning()
+    ...alertingProvisioning(alertRules)
       .groups.flatMap((group) => group.rules.flatMap((rule) => rule.data.map((query) => query.datasourceUid)))
       .filter((uid) => uid !== '__expr__'),
   ]);
@@ -170,7 +171,7 @@ test('every datasource uid used is provisioned; every panel type is core or the 
       ).toBe(true);
     }
   }
-  for (const rule of alertingProvisioning().groups[0]!.rules) {
+  for (const rule of alertingProvisioning(alertRules).groups[0]!.rules) {
     expect(rule.annotations.summary, rule.uid).not.toBe('');
     expect(rule.annotations.runbook, rule.uid).not.toBe('');
   }
@@ -355,14 +356,14 @@ beforeAll(async () => {
     'traffic',
     { prefix, instance: 'traffic', port: PORTS.trafficProcessor },
     {
-      CASSANDRA_KEYSPACE: keyspace,
+      CASSANDRA_KEYSPACE_HARMONY: keyspace,
       CASSANDRA_KEYSPACE_TRAFFIC: trafficKeyspace,
       TRAFFIC_GRACE_SECONDS: String(TRAFFIC.graceSeconds),
     },
     'grafana-traffic-processor.log',
   );
   startProgram(
-    'notifier/main.ts',
+    'streams/harmony/notifier/main.ts',
     {
       NOTIFIER_TOPIC_PREFIX: prefix,
       NOTIFIER_GROUP_ID: `${prefix}notifier`,
@@ -374,7 +375,7 @@ beforeAll(async () => {
   startProgram(
     'batch/cli.ts',
     {
-      CASSANDRA_KEYSPACE: keyspace,
+      CASSANDRA_KEYSPACE_HARMONY: keyspace,
       CASSANDRA_KEYSPACE_TRAFFIC: trafficKeyspace,
       BATCH_SCHEDULE: '*/5 * * * * *',
       BATCH_HTTP_PORT: String(PORTS.batch),

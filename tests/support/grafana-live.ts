@@ -6,8 +6,8 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { alertRules, type AlertRuleSpec } from '../../grafana/alerts.ts';
-import { dashboards } from '../../grafana/generate.ts';
+import type { AlertRuleSpec } from '../../grafana/alerts.ts';
+import { alertRules, dashboards } from '../../grafana/generate.ts';
 import type { Target } from '../../grafana/model.ts';
 import { fileSdDirectory, uniqueName } from './services.ts';
 

@@ -1,5 +1,8 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { loadBatchConfig } from '../../batch/config.ts';
+import { STREAMS } from '../../streams/index.ts';
+import { readHarmonySettings } from '../../streams/harmony/settings.ts';
+import { readTrafficSettings } from '../../streams/traffic/settings.ts';
 import { parseRange } from '../../batch/options.ts';
 import {
   bucketStatistics,
@@ -118,27 +121,47 @@ describe('batch options and settings', () => {
 
   test('defaults, and refusals in one line', () => {
     const config = loadBatchConfig({});
-    expect(config).toMatchObject({
-      schedule: '* * * * *',
-      lowScoreThreshold: 2,
-      topSize: 10,
-      topWindowMs: 86_400_000,
-      bucketMs: 60_000,
-      httpPort: 9465,
+    expect(config).toMatchObject({ schedule: '* * * * *', httpPort: 9465 });
+    expect(readHarmonySettings({})).toMatchObject({
+      LOW_SCORE_THRESHOLD: 2,
+      TOP_SIZE: 10,
+      TOP_WINDOW_HOURS: 24,
+      BUCKET_SECONDS: 60,
     });
     expect(() => loadBatchConfig({ BATCH_SCHEDULE: 'every minute' })).toThrow(/^invalid BATCH_SCHEDULE/);
-    expect(() => loadBatchConfig({ BATCH_LOW_SCORE_THRESHOLD: '3' })).toThrow(
-      /^invalid BATCH_LOW_SCORE_THRESHOLD/,
+    expect(() => loadBatchConfig({ HARMONY_LOW_SCORE_THRESHOLD: '3' })).toThrow(
+      /^invalid HARMONY_LOW_SCORE_THRESHOLD/,
     );
-    expect(() => loadBatchConfig({ BATCH_BUCKET_SECONDS: '7' })).toThrow(/divides an hour/);
+    expect(() => loadBatchConfig({ HARMONY_BUCKET_SECONDS: '7' })).toThrow(/divides an hour/);
   });
 
-  test('a keyspace per stream: CASSANDRA_KEYSPACE for harmony, CASSANDRA_KEYSPACE_TRAFFIC for traffic', () => {
-    expect(loadBatchConfig({})).toMatchObject({ harmonyKeyspace: 'harmony', trafficKeyspace: 'traffic' });
-    expect(loadBatchConfig({ CASSANDRA_KEYSPACE: 'h_1', CASSANDRA_KEYSPACE_TRAFFIC: 't_1' })).toMatchObject({
-      harmonyKeyspace: 'h_1',
-      trafficKeyspace: 't_1',
+  test('the settings named before the one pattern are still read, and said to be deprecated', () => {
+    const said: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((line) => {
+      said.push(String(line));
+      return true;
     });
+    try {
+      expect(readHarmonySettings({ BATCH_TOP_SIZE: '7' }).TOP_SIZE).toBe(7);
+      expect(readHarmonySettings({ BATCH_TOP_SIZE: '7', HARMONY_TOP_SIZE: '8' }).TOP_SIZE).toBe(8);
+      expect(() => loadBatchConfig({ BATCH_LOW_SCORE_THRESHOLD: '3' })).toThrow(
+        /^invalid HARMONY_LOW_SCORE_THRESHOLD/,
+      );
+    } finally {
+      write.mockRestore();
+    }
+    expect(said).toContain(
+      'BATCH_TOP_SIZE is deprecated: set HARMONY_TOP_SIZE instead (BATCH_TOP_SIZE is read for this release)\n',
+    );
+    expect(said).toContain('BATCH_TOP_SIZE is deprecated and ignored: HARMONY_TOP_SIZE is set\n');
+  });
+
+  test('a keyspace per stream: CASSANDRA_KEYSPACE_<STREAM>, named after the stream unless set', () => {
+    const keyspaces = (env: NodeJS.ProcessEnv) =>
+      loadBatchConfig(env).streams.map(({ keyspace }) => keyspace);
+    expect(keyspaces({})).toEqual(STREAMS.map(({ name }) => name));
+    expect(readHarmonySettings({ CASSANDRA_KEYSPACE_HARMONY: 'h_1' }).keyspace).toBe('h_1');
+    expect(readTrafficSettings({ CASSANDRA_KEYSPACE_TRAFFIC: 't_1' }).keyspace).toBe('t_1');
     expect(() => loadBatchConfig({ CASSANDRA_KEYSPACE_TRAFFIC: 'Traffic-1' })).toThrow(
       /^invalid CASSANDRA_KEYSPACE_TRAFFIC: a lowercase CQL identifier/,
     );

@@ -70,7 +70,7 @@ describe('strict decoding', () => {
 
   it('reads the range from EVENT_TIME_EARLIEST and EVENT_TIME_LATEST, checked once at start', () => {
     const config = loadProcessorConfig({ EVENT_TIME_EARLIEST: '2020-01-01T00:00:00Z' });
-    expect(config.streams.eventTimes.earliestMs).toBe(Date.parse('2020-01-01T00:00:00Z'));
+    expect(config.eventTimes.earliestMs).toBe(Date.parse('2020-01-01T00:00:00Z'));
     expect(() => loadProcessorConfig({ EVENT_TIME_LATEST: '1999-01-01T00:00:00Z' })).toThrow(
       /EVENT_TIME_LATEST: must be after EVENT_TIME_EARLIEST/,
     );

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { alertRules, alertingProvisioning } from '../../grafana/alerts.ts';
+import { alertingProvisioning } from '../../grafana/alerts.ts';
 import {
   SELECT_BUSINESS,
   SURGE_ALERT_RATIO,
   TRAFFIC_DASHBOARD_UID,
 } from '../../streams/traffic/dashboard.ts';
-import { dashboards, provisioningFiles } from '../../grafana/generate.ts';
+import { alertRules, dashboards, provisioningFiles } from '../../grafana/generate.ts';
 import {
   LEADERBOARD_PANEL,
   type ApiTarget,
@@ -245,9 +245,7 @@ describe('processor queries carry the pipeline', () => {
   });
 
   test('harmony overview: processor queries read pipeline "harmony" only', () => {
-    const processor = promTargets(board('harmony-overview').panels).filter(({ expr }) =>
-      expr.includes('processor_'),
-    );
+    const processor = promTargets(board('harmony').panels).filter(({ expr }) => expr.includes('processor_'));
     expect(processor.length).toBeGreaterThan(0);
     for (const { panel, expr } of processor) {
       for (const [selector, labels] of expr.matchAll(/processor_\w+(\{[^}]*\})?/g)) {
@@ -268,7 +266,7 @@ describe('alert rules', () => {
       noDataState: 'OK',
     });
     expect(SURGE_ALERT_RATIO).toBe(5);
-    const provisioned = alertingProvisioning().groups[0]!.rules.find(
+    const provisioned = alertingProvisioning(alertRules).groups[0]!.rules.find(
       (candidate) => candidate.uid === rule.uid,
     )!;
     expect(provisioned.annotations).toMatchObject({ description: expect.stringContaining('at every step') });
@@ -284,7 +282,7 @@ describe('alert rules', () => {
       expect(rule.expr, rule.uid).toMatch(/by \(pipeline/);
       expect(rule.summary, rule.uid).toContain('{{ $labels.pipeline }}');
     }
-    for (const rule of alertingProvisioning().groups[0]!.rules) {
+    for (const rule of alertingProvisioning(alertRules).groups[0]!.rules) {
       expect(rule.annotations.summary, rule.uid).not.toBe('');
       expect(rule.annotations.runbook, rule.uid).not.toBe('');
     }

@@ -14,7 +14,7 @@ import { ACCEPTED, source, type Topology } from '../../processor/dsl/topology.ts
 import { TaskState } from '../../processor/dsl/store.ts';
 import { StepGather, UpstreamWatermark } from '../../processor/dsl/windows.ts';
 import { ok } from '../../common/result.ts';
-import { TOPOLOGIES } from '../../processor/streams/index.ts';
+import { pipelineNames } from '../../streams/index.ts';
 
 const record = (offset: number, value: string | null): SourceRecord => ({
   topic: 'readings',
@@ -91,16 +91,15 @@ test('backoff doubles from 200 ms and is capped', () => {
 test('processor config: defaults, and a bad value named in one line', () => {
   const config = loadProcessorConfig({});
   expect(config.metricsPort).toBe(9464);
-  expect(config.keyspaceFor('harmony')).toBe('harmony');
-  expect(loadProcessorConfig({ CASSANDRA_KEYSPACE_TRAFFIC: 'traffic_test' }).keyspaceFor('traffic')).toBe(
-    'traffic_test',
-  );
+  expect(config.pipelinesAvailable.get('harmony')!.keyspace).toBe('harmony');
+  const traffic = loadProcessorConfig({ CASSANDRA_KEYSPACE_TRAFFIC: 'traffic_test' }).pipelinesAvailable;
+  expect(traffic.get('traffic')!.keyspace).toBe('traffic_test');
   expect(config.kafkaBrokers).toEqual(['127.0.0.1:9092']);
   expect(() => loadProcessorConfig({ PROCESSOR_BATCH_MAX_RECORDS: '0' })).toThrow(
     /^invalid PROCESSOR_BATCH_MAX_RECORDS: /,
   );
-  expect(() => loadProcessorConfig({ CASSANDRA_KEYSPACE: 'Bad-Name' })).toThrow(
-    /^invalid CASSANDRA_KEYSPACE: /,
+  expect(() => loadProcessorConfig({ CASSANDRA_KEYSPACE_HARMONY: 'Bad-Name' })).toThrow(
+    /^invalid CASSANDRA_KEYSPACE_HARMONY: /,
   );
 });
 
@@ -239,7 +238,7 @@ test('the processor CLI: help exits 0; a wrong option or pipeline is one line an
   const unknown = run('--pipelines', 'weather');
   expect(unknown.status).toBe(2);
   expect(unknown.stderr.trim()).toBe(
-    `processor: unknown pipeline 'weather': choose from ${Object.keys(TOPOLOGIES).join(', ')}`,
+    `processor: unknown pipeline 'weather': choose from ${pipelineNames().join(', ')}`,
   );
   const bogus = run('--bogus');
   expect(bogus.status).toBe(2);

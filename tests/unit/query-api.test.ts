@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hostName, queryApi } from '../../batch/api.ts';
 import type { ApiRoute } from '../../batch/stream.ts';
 import { loadBatchConfig } from '../../batch/config.ts';
-import { STREAMS } from '../../batch/streams/index.ts';
 import { CassandraStore } from '../../common/cassandra.ts';
 import { QUERY_LIMITS, parseParams, queryParams } from '../../streams/harmony/api.ts';
 
@@ -59,10 +58,9 @@ describe('the query API of every stream', () => {
   beforeAll(async () => {
     // Never connected: listing and refusing bad parameters read nothing.
     const config = loadBatchConfig({ CASSANDRA_CONTACT_POINTS: '127.0.0.1:1' });
-    const streams = STREAMS.map((stream) => {
-      const keyspace = stream.keyspace(config);
+    const streams = config.streams.map(({ batch: stream, keyspace }) => {
       const store = new CassandraStore({ contactPoints: ['127.0.0.1:1'], localDataCenter: 'dc', keyspace });
-      const context = { config, keyspace, store, registry: new Registry(), log: pino({ level: 'silent' }) };
+      const context = { keyspace, store, registry: new Registry(), log: pino({ level: 'silent' }) };
       return { name: stream.name, routes: stream.routes(context) };
     });
     const app = express();

@@ -1,14 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { MINUTE_MS, bucketStart } from '../../../common/time.ts';
-import {
-  COMMUNITIES,
-  MEMBERSHIPS,
-  communityActivity,
-  parseMoodShift,
-  type ActivityConfig,
-} from '../activity.ts';
+import { COMMUNITIES, MEMBERSHIPS, community, parseMoodShift, type ActivityConfig } from '../activity.ts';
 import { SENTENCES } from '../sentences.ts';
-import { STREAMS } from '../../../generators/streams.ts';
+import { communityGenerator } from '../generator.ts';
 import { analyzeText } from '../emotion.ts';
 import {
   COMMUNITY,
@@ -24,7 +18,7 @@ const START = new Date('2026-11-20T08:00:00Z');
 
 function take(count: number, overrides: Partial<ActivityConfig> = {}): CommunityEvent[] {
   const events: CommunityEvent[] = [];
-  for (const event of communityActivity({ seed: 5, start: START, intervalMs: 20, ...overrides })) {
+  for (const event of community({ seed: 5, start: START, intervalMs: 20, ...overrides })) {
     events.push(event);
     if (events.length === count) break;
   }
@@ -142,14 +136,14 @@ describe('the community generator', () => {
     );
     expect(() => parseMoodShift('mars:anger@1')).toThrow(/--mood-shift community must be one of gardening,/);
     expect(() => parseMoodShift('chess:grumpy@1')).toThrow(/--mood-shift emotion must be one of joy,/);
-    const community = STREAMS['community']!;
+    const community = communityGenerator;
     expect(() =>
       community.events({ seed: 1, start: START, intervalMs: 20 }, {}, { 'mood-shift': 'x' }),
     ).toThrow(/--mood-shift/);
   });
 
   test('the CLI entry: 50 events/s by default, keyed by community, to community.events', () => {
-    const community = STREAMS['community']!;
+    const community = communityGenerator;
     expect(community.defaultRate({})).toBe('50/s');
     expect(community.defaultTopic).toBe(COMMUNITY_EVENTS_TOPIC);
     const first = community.events({ seed: 5, start: START, intervalMs: 20 }, {}).next();

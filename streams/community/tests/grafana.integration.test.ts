@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { alertRules } from '../../../grafana/alerts.ts';
+import { alertRules } from '../../../grafana/generate.ts';
 import { COMMUNITY_DASHBOARD_UID } from '../dashboard.ts';
 import type { ApiTarget } from '../../../grafana/model.ts';
 import { projectRoot } from '../../../services/config.ts';

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { SECOND_MS } from '../../../common/time.ts';
 import { TopologyTestDriver, type PipedRecord } from '../../../processor/dsl/driver.ts';
 import { createCommunityTopology, loggedInAt } from '../topology.ts';
-import { communityActivity } from '../activity.ts';
+import { community } from '../activity.ts';
 import { analyzeText } from '../emotion.ts';
 import { COMMUNITY_EVENTS_TOPIC, type CommunityEvent, type CommunityTables } from '../schema.ts';
 import { reference, type WindowFacts } from './reference.ts';
@@ -291,7 +291,7 @@ describe('invalid events are dead letters with their reason', () => {
 
 test("the generator's events through the topology: every closed window follows the definitions, crash or not", () => {
   const events: CommunityEvent[] = [];
-  for (const generated of communityActivity({ seed: 3, start: new Date(START), intervalMs: 20 })) {
+  for (const generated of community({ seed: 3, start: new Date(START), intervalMs: 20 })) {
     events.push(generated);
     if (events.length === 12_000) break;
   }

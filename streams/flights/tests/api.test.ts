@@ -7,7 +7,7 @@ import {
   parseRoutesParams,
   routesAnswer,
 } from '../api.ts';
-import { loadBatchConfig } from '../../../batch/config.ts';
+import { flights } from '../manifest.ts';
 
 const NOW = new Date('2026-03-02T08:30:00Z');
 const MARCH_1 = new Date('2026-03-01T00:00:00Z');
@@ -121,6 +121,6 @@ test("a day's airlines, most flights first, with their names", () => {
 });
 
 test('the flights keyspace has a setting of its own', () => {
-  expect(loadBatchConfig({}).flightsKeyspace).toBe('flights');
-  expect(loadBatchConfig({ CASSANDRA_KEYSPACE_FLIGHTS: 'f_1' }).flightsKeyspace).toBe('f_1');
+  expect(flights.configure({}).keyspace).toBe('flights');
+  expect(flights.configure({ CASSANDRA_KEYSPACE_FLIGHTS: 'f_1' }).keyspace).toBe('f_1');
 });

@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { DAY_MS } from '../../../common/time.ts';
 import { CARRIERS } from '../carriers.ts';
 import { DEFAULT_FLIGHTS_PER_DAY, flightRecords } from '../records.ts';
-import { STREAMS } from '../../../generators/streams.ts';
+import { flightsGenerator } from '../generator.ts';
 import { FLIGHTS_RECORDS_TOPIC, parseFlight, type FlightRecord } from '../schema.ts';
 import { AIRLINES, AIRPORTS, distanceMiles, AIRPORTS_BY_CODE } from '../network.ts';
 
@@ -73,7 +73,7 @@ test('delays are realistic: most flights on time, a long tail, airlines apart, a
 });
 
 test('the CLI entry: keyed by airline to flights.records, a realistic day of flights at the default rate', () => {
-  const stream = STREAMS['flights']!;
+  const stream = flightsGenerator;
   expect(stream.defaultTopic).toBe(FLIGHTS_RECORDS_TOPIC);
   expect(stream.defaultRate({})).toBe('15/min');
   const first = stream.events({ seed: 1, start: START, intervalMs: 4000 }, {}).next().value!;

@@ -139,7 +139,7 @@ beforeAll(async () => {
     {
       CASSANDRA_KEYSPACE_FLIGHTS: keyspace,
       BATCH_HTTP_PORT: String(PORTS.batch),
-      CASSANDRA_KEYSPACE: `${keyspace}_h`,
+      CASSANDRA_KEYSPACE_HARMONY: `${keyspace}_h`,
     },
     'flights-grafana-batch.log',
   );

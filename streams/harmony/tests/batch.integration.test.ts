@@ -98,7 +98,11 @@ function runBatch(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'batch/cli.ts', ...args], {
     cwd: projectRoot,
     encoding: 'utf8',
-    env: { ...process.env, CASSANDRA_KEYSPACE: keyspace, CASSANDRA_CONTACT_POINTS: cassandraContactPoint },
+    env: {
+      ...process.env,
+      CASSANDRA_KEYSPACE_HARMONY: keyspace,
+      CASSANDRA_CONTACT_POINTS: cassandraContactPoint,
+    },
   });
 }
 
@@ -168,7 +172,7 @@ test('scheduled: jobs run on the schedule, results served as gauges and through 
   const startedAt = Date.now() / 1000;
   const batch = startProgram(
     'batch/cli.ts',
-    { CASSANDRA_KEYSPACE: keyspace, BATCH_SCHEDULE: '*/3 * * * * *', BATCH_HTTP_PORT: '19525' },
+    { CASSANDRA_KEYSPACE_HARMONY: keyspace, BATCH_SCHEDULE: '*/3 * * * * *', BATCH_HTTP_PORT: '19525' },
     'batch.log',
   );
   const metrics = await waitFor(

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, expect, test } from 'vitest';
 import { sampleValue } from '../../../common/exposition.ts';
-import type { DiscordMessage } from '../../../notifier/discord.ts';
+import type { DiscordMessage } from '../notifier/discord.ts';
 import type { DroneReport } from '../schema.ts';
 import {
   committedMessages,

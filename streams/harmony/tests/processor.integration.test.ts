@@ -189,7 +189,7 @@ test('Cassandra stopped for 30 s mid-run: nothing lost, the processor pauses and
   const processor = startProcessor(prefix, keyspace, 19504);
   const batch = startProgram(
     'batch/cli.ts',
-    { CASSANDRA_KEYSPACE: keyspace, BATCH_SCHEDULE: '*/2 * * * * *', BATCH_HTTP_PORT: '19506' },
+    { CASSANDRA_KEYSPACE_HARMONY: keyspace, BATCH_SCHEDULE: '*/2 * * * * *', BATCH_HTTP_PORT: '19506' },
     'batch-outage.log',
   );
   await waitFor(

@@ -32,7 +32,7 @@ export function generateReports(topic: string, count: number, seed: number): Dro
       '--import',
       'tsx',
       'generators/cli.ts',
-      'drones',
+      'harmony',
       ...['--count', String(count), '--seed', String(seed), '--rate', '100/min', '--burst'],
       ...[
         '--start',
@@ -70,7 +70,7 @@ export function startProcessor(
     'processor/main.ts',
     {
       PROCESSOR_TOPIC_PREFIX: prefix,
-      CASSANDRA_KEYSPACE: keyspace,
+      CASSANDRA_KEYSPACE_HARMONY: keyspace,
       PROCESSOR_GROUP_ID: `${prefix}processor`,
       PROCESSOR_INSTANCE_ID: 'test',
       PROCESSOR_METRICS_PORT: String(metricsPort),

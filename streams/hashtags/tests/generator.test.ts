@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { MINUTE_MS } from '../../../common/time.ts';
-import { STREAMS } from '../../../generators/streams.ts';
+import { hashtagsGenerator } from '../generator.ts';
 import { PLACES } from '../places.ts';
 import { VOCABULARY } from '../vocabulary.ts';
 import { describeTrend, parseTrend, popularity, posts, TREND_MIN_SHARE, type PostsConfig } from '../posts.ts';
@@ -82,7 +82,7 @@ describe('posts generator', () => {
   });
 
   test('the stream is offered as `generate -- posts`, keyed by post id, to posts.raw at 500/s', () => {
-    const stream = STREAMS['posts']!;
+    const stream = hashtagsGenerator;
     expect(stream.defaultTopic).toBe(POSTS_TOPIC);
     expect(stream.defaultRate({})).toBe('500/s');
     const first = stream.events({ seed: 3, start: START, intervalMs: 2 }, {}, {}).next().value!;

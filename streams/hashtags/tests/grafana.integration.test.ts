@@ -60,7 +60,7 @@ function startGenerator(args: string[], logName: string): ChildProcess {
   const child = spawn(
     process.execPath,
     [
-      ...['--import', 'tsx', 'generators/cli.ts', 'posts'],
+      ...['--import', 'tsx', 'generators/cli.ts', 'hashtags'],
       ...[
         '--rate',
         `${POSTS.ratePerSecond}/s`,
@@ -118,7 +118,7 @@ beforeAll(async () => {
   startProgram(
     'batch/cli.ts',
     {
-      CASSANDRA_KEYSPACE: `${keyspace}_harmony`,
+      CASSANDRA_KEYSPACE_HARMONY: `${keyspace}_harmony`,
       CASSANDRA_KEYSPACE_HASHTAGS: keyspace,
       BATCH_HTTP_PORT: String(PORTS.batch),
     },

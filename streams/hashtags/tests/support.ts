@@ -46,7 +46,7 @@ export function generatePosts(
   const result = spawnSync(
     process.execPath,
     [
-      ...['--import', 'tsx', 'generators/cli.ts', 'posts'],
+      ...['--import', 'tsx', 'generators/cli.ts', 'hashtags'],
       ...['--count', String(options.count), '--seed', String(options.seed), '--burst'],
       ...(options.rate === undefined ? [] : ['--rate', `${rate}/s`]),
       ...(options.trend === undefined ? [] : ['--trend', options.trend]),

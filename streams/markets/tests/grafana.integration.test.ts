@@ -62,7 +62,7 @@ beforeAll(async () => {
   generator = spawn(
     process.execPath,
     [
-      ...['--import', 'tsx', 'generators/cli.ts', 'ticks', '--seed', '3'],
+      ...['--import', 'tsx', 'generators/cli.ts', 'markets', '--seed', '3'],
       ...['--brokers', kafkaBrokers.join(','), '--topic', `${prefix}market.bars`],
     ],
     { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] },

@@ -27,7 +27,7 @@ export function generateTicks(prefix: string, count: number, seed: number): Gene
       '--import',
       'tsx',
       'generators/cli.ts',
-      'ticks',
+      'markets',
       ...['--count', String(count), '--seed', String(seed), '--burst'],
       ...['--start', new Date(start).toISOString(), '--out', out, '--brokers', kafkaBrokers.join(',')],
       ...['--topic', `${prefix}market.bars`],

@@ -2,7 +2,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { sampleValue } from '../../../common/exposition.ts';
 import { bars as generatedBars } from '../ticks.ts';
-import { STREAMS } from '../../../generators/streams.ts';
+import { STREAMS } from '../../index.ts';
+import { markets } from '../manifest.ts';
 import { TopologyTestDriver } from '../../../processor/dsl/driver.ts';
 import { sideTopics } from '../../../processor/dsl/topology.ts';
 import {
@@ -14,7 +15,6 @@ import {
   placeBar,
   pruneBars,
 } from '../topology.ts';
-import { TOPOLOGIES, type StreamSettings } from '../../../processor/streams/index.ts';
 import { MARKET_BARS_TOPIC, parseBar, type Bar } from '../schema.ts';
 import { closeTo, expectedIndicators } from './reference.ts';
 
@@ -294,15 +294,11 @@ describe('rolling bars', () => {
 });
 
 describe('several topologies on one topic', () => {
-  const settings: StreamSettings = {
-    eventTimes: { earliestMs: 0, latestMs: Date.parse('2100-01-01T00:00:00Z') },
-    traffic: { graceMs: 10_000 },
-    markets: { graceMs: GRACE_MS },
-    hashtags: { graceMs: 10_000 },
-    flights: { graceMs: 7_200_000 },
-    community: { graceMs: 10_000, postRetentionMs: 3_600_000 },
-  };
-  const topologies = Object.values(TOPOLOGIES).map((create) => create(new Registry(), settings));
+  const eventTimes = { earliestMs: 0, latestMs: Date.parse('2100-01-01T00:00:00Z') };
+  const env = { MARKETS_GRACE_SECONDS: String(GRACE_MS / 1000) };
+  const topologies = STREAMS.flatMap((stream) => Object.values(stream.configure(env).pipelines)).map(
+    (create) => create(new Registry(), eventTimes),
+  );
 
   it('a source read by more than one topology is shared by each: every pipeline has its own dead-letter and late topics', () => {
     const readers = new Map<string, string[]>();
@@ -371,7 +367,7 @@ describe('the ticks generator', () => {
   });
 
   it('ticks is a generator stream: keyed by symbol to market.bars, 40 bars a second by default', () => {
-    const ticks = STREAMS['ticks']!;
+    const ticks = markets.generator;
     expect(ticks.defaultTopic).toBe('market.bars');
     expect(ticks.defaultRate({ interval: 1 })).toBe('2400/min');
     expect(ticks.defaultRate({ interval: 60 })).toBe('40/min');

@@ -34,7 +34,7 @@ beforeAll(async () => {
   batch = startProgram(
     'batch/cli.ts',
     {
-      CASSANDRA_KEYSPACE: harmonyKeyspace,
+      CASSANDRA_KEYSPACE_HARMONY: harmonyKeyspace,
       CASSANDRA_KEYSPACE_TRAFFIC: trafficKeyspace,
       BATCH_HTTP_PORT: String(PORT),
     },

@@ -9,7 +9,7 @@ import {
   type Business,
   type PageView,
 } from '../schema.ts';
-import { STREAMS } from '../../../generators/streams.ts';
+import { trafficGenerator } from '../generator.ts';
 import { DEFAULT_BUSINESSES, MAX_DISTANCE_KM, buildCatalogue, businessId } from '../catalogue.ts';
 import {
   ENDLESS_RUN_PLAN_MS,
@@ -27,7 +27,7 @@ import { CITIES } from '../places.ts';
 import { CATEGORIES } from '../words.ts';
 
 const START = new Date('2026-01-01T00:00:00Z');
-const traffic = STREAMS['traffic']!;
+const traffic = trafficGenerator;
 
 function config(overrides: Partial<PageViewsConfig> = {}): PageViewsConfig {
   return { seed: 7, businesses: 20_000, surges: 0, start: START, intervalMs: 10, ...overrides };

@@ -157,9 +157,9 @@ test('surging businesses: secondary columns, and each row links to its own dashb
   expect(rows).toHaveLength(10);
   expect(rows[0]).toEqual({
     cells: ['1', 'Café & Bar 1', '12.0 ×', '120', '10.0', 'Lyon'],
-    href: '/d/traffic-surges?var-business=b-00001',
+    href: '/d/traffic?var-business=b-00001',
   });
-  expect(rows[9]!.href).toBe('/d/traffic-surges?var-business=b-00010');
+  expect(rows[9]!.href).toBe('/d/traffic?var-business=b-00010');
   expect(await page.$$eval('[data-testid="sparkline"]', (strips) => strips.length)).toBe(0);
   await page.screenshot({ path: path.join(screenshots, 'surges-dark.png') });
 });

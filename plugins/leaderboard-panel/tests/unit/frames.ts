@@ -129,5 +129,5 @@ export function withDataLinks(frame: DataFrame, links: DataLink[]): DataFrame {
 
 export const SELECT_BUSINESS: DataLink = {
   title: 'Show ${__data.fields.name}',
-  url: '/d/traffic-surges?var-business=${__data.fields.business_id}',
+  url: '/d/traffic?var-business=${__data.fields.business_id}',
 };

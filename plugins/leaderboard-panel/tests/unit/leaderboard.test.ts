@@ -113,9 +113,9 @@ describe('rowLinks', () => {
     const links = rows.map((row) => rowLinks(frame, fields, row.index));
     expect(links.map((list) => list.length)).toEqual([1, 1, 1]);
     expect(links.map((list) => list[0]!.href)).toEqual([
-      '/d/traffic-surges?var-business=b-00001',
-      '/d/traffic-surges?var-business=b-00002',
-      '/d/traffic-surges?var-business=b-00003',
+      '/d/traffic?var-business=b-00001',
+      '/d/traffic?var-business=b-00002',
+      '/d/traffic?var-business=b-00003',
     ]);
     expect(links[0]![0]!.title).toBe('Show Café & Bar 1');
   });

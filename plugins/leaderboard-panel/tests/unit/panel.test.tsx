@@ -175,9 +175,9 @@ describe('LeaderboardPanel', () => {
     renderPanel([withDataLinks(surgeFrame(3), [SELECT_BUSINESS])], surgeOptions);
     const rows = screen.getAllByTestId('leaderboard-row');
     expect(rows.map((row) => row.closest('a')?.getAttribute('href'))).toEqual([
-      '/d/traffic-surges?var-business=b-00001',
-      '/d/traffic-surges?var-business=b-00002',
-      '/d/traffic-surges?var-business=b-00003',
+      '/d/traffic?var-business=b-00001',
+      '/d/traffic?var-business=b-00002',
+      '/d/traffic?var-business=b-00003',
     ]);
     expect(rows[0]!.closest('a')!.getAttribute('title')).toBe('Show Café & Bar 1');
   });
@@ -194,7 +194,7 @@ describe('LeaderboardPanel', () => {
     const items = [...document.querySelectorAll('[data-role="menuitem"]')];
     expect(items.map((item) => item.textContent)).toEqual(['Show Café & Bar 2', 'Stored views']);
     expect(items.map((item) => item.getAttribute('href'))).toEqual([
-      '/d/traffic-surges?var-business=b-00002',
+      '/d/traffic?var-business=b-00002',
       '/d/stored?var-id=b-00002',
     ]);
   });

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { loadNotifierConfig } from '../../notifier/config.ts';
-import { DISCORD_LIMITS, fitLines, toDiscordMessage } from '../../notifier/discord.ts';
-import { statusClass } from '../../notifier/metrics.ts';
-import { judgeResponse, retryAfterMs } from '../../notifier/webhook.ts';
-import type { HarmonyAlert } from '../../streams/harmony/schema.ts';
+import { loadNotifierConfig } from '../notifier/config.ts';
+import { DISCORD_LIMITS, fitLines, toDiscordMessage } from '../notifier/discord.ts';
+import { statusClass } from '../notifier/metrics.ts';
+import { judgeResponse, retryAfterMs } from '../notifier/webhook.ts';
+import type { HarmonyAlert } from '../schema.ts';
 
 const alert: HarmonyAlert = {
   alert_id: 'r-1',

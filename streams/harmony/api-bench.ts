@@ -3,17 +3,27 @@
  * reports, beside the server's own floor (GET /healthz, no read) measured in the same run, with
  * the batch service's resident memory before and at its peak.
  */
+import type { Command } from 'commander';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { CassandraStore, type Row } from '../common/cassandra.ts';
-import { sampleValue } from '../common/exposition.ts';
-import { DAY_MS, HOUR_MS } from '../common/time.ts';
-import { droneReports } from '../streams/harmony/drones.ts';
-import { harmonyRows } from '../streams/harmony/topology.ts';
-import type { DroneReport } from '../streams/harmony/schema.ts';
-import { projectRoot } from '../services/config.ts';
-import { connectServices, printTable, say, scrape, sleep, withCleanup } from './support.ts';
+import { CassandraStore, type Row } from '../../common/cassandra.ts';
+import { sampleValue } from '../../common/exposition.ts';
+import { DAY_MS, HOUR_MS } from '../../common/time.ts';
+import { droneReports } from './drones.ts';
+import { harmonyRows } from './topology.ts';
+import { SCHEMA_FILE, type DroneReport } from './schema.ts';
+// The API bench measures traffic's routes too, from empty tables: the one place a stream reaches into another.
+import { SCHEMA_FILE as TRAFFIC_SCHEMA_FILE } from '../traffic/schema.ts';
+import { projectRoot } from '../../services/config.ts';
+import {
+  connectServices,
+  positiveInteger,
+  printTable,
+  say,
+  scrape,
+  sleep,
+  withCleanup,
+} from '../../bench/support.ts';
 
 export interface ApiBenchOptions {
   reports: number;
@@ -24,7 +34,6 @@ export interface ApiBenchOptions {
 const HTTP_PORT = 19642;
 const DRONES = 100;
 const SEED = 3;
-const SCHEMA_FILE = path.join(projectRoot, 'streams/harmony/schema.cql');
 const LOAD_CHUNK = 2000;
 
 /** Stores the reports' rows as the processor writes them, a chunk at a time; a person and a drone seen. */
@@ -137,7 +146,7 @@ export async function benchApi(options: ApiBenchOptions): Promise<void> {
         keyspace: trafficKeyspace,
       });
       await traffic.connect();
-      await traffic.applySchema(path.join(projectRoot, 'streams/traffic/schema.cql'), 'traffic');
+      await traffic.applySchema(TRAFFIC_SCHEMA_FILE, 'traffic');
       await traffic.shutdown();
 
       batch = spawn(process.execPath, ['--import', 'tsx', 'batch/cli.ts'], {
@@ -146,7 +155,7 @@ export async function benchApi(options: ApiBenchOptions): Promise<void> {
         env: {
           ...process.env,
           CASSANDRA_CONTACT_POINTS: services.contactPoint,
-          CASSANDRA_KEYSPACE: keyspace,
+          CASSANDRA_KEYSPACE_HARMONY: keyspace,
           CASSANDRA_KEYSPACE_TRAFFIC: trafficKeyspace,
           BATCH_HTTP_PORT: String(HTTP_PORT),
           // The jobs run once at start, to fill the tables two endpoints read; then not during the load.
@@ -204,4 +213,24 @@ export async function benchApi(options: ApiBenchOptions): Promise<void> {
       );
     },
   );
+}
+
+/** `bench api`: its options, and the run. */
+export function apiBenchCommand(command: Command): void {
+  command
+    .description(
+      'query API: every endpoint at a fixed concurrency over many stored reports, beside GET /healthz ' +
+        '(the server without a read), with p50/p99 latency and the batch service’s peak memory',
+    )
+    .option('--reports <n>', 'reports stored before the load (over 7 days)', positiveInteger, 1_000_000)
+    .option('--concurrency <n>', 'requests in flight at once', positiveInteger, 50)
+    .option('--requests <n>', 'requests per endpoint', positiveInteger, 1000)
+    .exitOverride()
+    .action(async (options: { reports: number; concurrency: number; requests: number }) => {
+      await benchApi({
+        reports: options.reports,
+        concurrency: options.concurrency,
+        requestsPerEndpoint: options.requests,
+      });
+    });
 }

@@ -1,4 +1,4 @@
-import type { HarmonyAlert, PersonInAlert } from '../streams/harmony/schema.ts';
+import type { HarmonyAlert, PersonInAlert } from '../schema.ts';
 
 /**
  * Discord's documented embed limits: longer text is rejected with a 400, so the message is

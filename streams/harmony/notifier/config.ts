@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { integerSetting, kafkaSettings, parseEnv } from '../common/env.ts';
+import { integerSetting, kafkaSettings, parseEnv } from '../../../common/env.ts';
 
 const notifierEnv = z.object({
   ...kafkaSettings,

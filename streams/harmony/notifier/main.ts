@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { backoffDelay, retryUntilDone, untilAvailable } from '../common/backoff.ts';
-import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../common/cli.ts';
-import { serveMetrics } from '../common/http.ts';
-import { createKafkaClient, exitWhenConsumerStops, trackConsumerLag } from '../common/kafka.ts';
-import { deadLetter, type OutputRecord, type SourceRecord } from '../common/records.ts';
+import { backoffDelay, retryUntilDone, untilAvailable } from '../../../common/backoff.ts';
+import { BAD_USAGE_EXIT_CODE, exitWithMessage } from '../../../common/cli.ts';
+import { serveMetrics } from '../../../common/http.ts';
+import { createKafkaClient, exitWhenConsumerStops, trackConsumerLag } from '../../../common/kafka.ts';
+import { deadLetter, type OutputRecord, type SourceRecord } from '../../../common/records.ts';
 import {
   HARMONY_ALERTS_DLQ_TOPIC,
   HARMONY_ALERTS_TOPIC,
   parseHarmonyAlert,
   type HarmonyAlert,
-} from '../streams/harmony/schema.ts';
+} from '../schema.ts';
 import { loadNotifierConfig } from './config.ts';
 import { toDiscordMessage } from './discord.ts';
 import { createNotifierMetrics, statusClass } from './metrics.ts';
