@@ -4,7 +4,8 @@
  * topology emits is kept for the test to read. Records emitted to a topic that is also one of
  * the topology's sources (a repartition or merge stage) are piped on, as Kafka would deliver
  * them once committed: a keyed one to the partition Kafka's default partitioner gives its key. `restart()` throws the tasks away and restores them from the changelog,
- * as a crash followed by a claim does.
+ * as a crash followed by a claim does. Given the stream's typed tables
+ * (`new TopologyTestDriver<TrafficTables>(topology)`), `rowsOf(table)` reads one table's rows typed.
  */
 import type { Row } from '../../common/cassandra.ts';
 import { keyPartition } from '../../common/kafka.ts';
@@ -20,9 +21,20 @@ export interface PipedRecord {
   partition?: number;
 }
 
+/** A row written to `Table`, its values typed by that table's row interface. */
+type RowOf<Tables, Table extends keyof Tables> = Row & { table: Table; values: Tables[Table] };
+
+/** Whether to crash and restore after micro-batch `batch` (counted from 0) of `pipeInBatches`. */
+type RestartAfter = (batch: number) => boolean;
+
 const CHANGELOG = 'changelog';
 
-export class TopologyTestDriver {
+/**
+ * `Tables` maps each table the topology writes to its row type, the map its topology builds rows
+ * with (`tableRows<Tables>()`); by default, any table with untyped values.
+ */
+export class TopologyTestDriver<Tables = Record<string, Row['values']>> {
+  /** Every row written, of every table, in the order written. */
   readonly rows: Row[] = [];
   private readonly outputs: OutputRecord[] = [];
   private readonly offsets = new Map<string, number>();
@@ -100,6 +112,37 @@ export class TopologyTestDriver {
         ]);
       }
     }
+  }
+
+  /**
+   * A long run of records as consecutive micro-batches of at most `batchSize`, each piped as
+   * `pipe` pipes it, every record into its own partition; with `restartAfter`, a crash and
+   * restore (`restart()`) after each batch it chooses.
+   */
+  pipeInBatches(
+    topic: string,
+    records: readonly PipedRecord[],
+    batchSize: number,
+    { restartAfter }: { restartAfter?: RestartAfter } = {},
+  ): void {
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, not ${batchSize}`);
+    for (let first = 0, batch = 0; first < records.length; first += batchSize, batch += 1) {
+      this.pipe(topic, records.slice(first, first + batchSize));
+      if (restartAfter?.(batch) === true) this.restart();
+    }
+  }
+
+  /** The values of every row written to `table`, in the order written: upserts, not merged. */
+  rowsOf<Table extends keyof Tables & string>(table: Table): Tables[Table][] {
+    return this.rows
+      .filter(
+        // The emitter takes untyped rows, so the type system cannot follow a row from the
+        // topology's `tableRows<Tables>()`, which checked its values against `Tables[Table]`, to
+        // here: the table's name is what tells this row's type.
+        (row): row is RowOf<Tables, Table> => row.table === table,
+      )
+      .map((row) => row.values);
   }
 
   /** The partition of a record piped on: its own, its key's as Kafka's producer would choose, or 0. */

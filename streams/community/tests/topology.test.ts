@@ -41,18 +41,18 @@ const record = (value: CommunityEvent | string, partition = 0): PipedRecord => (
 function driver(partitions = 1) {
   const registry = new Registry();
   const topology = createCommunityTopology(registry, { graceMs: GRACE_MS, postRetentionMs: 3_600_000 });
-  return { driver: new TopologyTestDriver(topology, { [TOPIC]: partitions }), registry };
+  return { driver: new TopologyTestDriver<CommunityTables>(topology, { [TOPIC]: partitions }), registry };
 }
 
-type WindowRow = CommunityTables['windows'];
-const windowRows = (rows: { table: string; values: Record<string, unknown> }[]) =>
-  new Map(
-    rows
-      .filter((row) => row.table === 'windows')
-      .map(({ values }) => values as unknown as WindowRow)
+type CommunityDriver = ReturnType<typeof driver>['driver'];
+
+const windowRows = (run: CommunityDriver) =>
+  new Map<string, WindowFacts>(
+    run
+      .rowsOf('windows')
       .map(({ community, day: _day, window_start, ...facts }) => [
         `${community}|${window_start.getTime()}`,
-        facts as WindowFacts,
+        facts,
       ]),
   );
 
@@ -69,7 +69,7 @@ describe('session state', () => {
       record(event('logout', 'u-1', START + WINDOW_MS + 1000)),
       record(closeBefore(START + 2 * WINDOW_MS)),
     ]);
-    const rows = windowRows(run.rows);
+    const rows = windowRows(run);
     expect(rows.get(`chess|${START}`)).toMatchObject({ logged_in: 2, logins: 3 });
     expect(rows.get(`chess|${START + WINDOW_MS}`)).toMatchObject({ logged_in: 1, logins: 0 });
     expect(run.output(`${TOPIC}.dlq`)).toHaveLength(0);
@@ -86,7 +86,7 @@ describe('session state', () => {
     const [letter] = run.output(`${TOPIC}.dlq`).map((output) => JSON.parse(output.value!));
     expect(letter.reason).toContain('logout without login: u-9 is not logged in to chess');
     expect(letter.origin).toMatchObject({ topic: TOPIC, partition: 0, offset: '1' });
-    expect(windowRows(run.rows).get(`chess|${START}`)).toMatchObject({ logged_in: 1, logins: 1 });
+    expect(windowRows(run).get(`chess|${START}`)).toMatchObject({ logged_in: 1, logins: 1 });
   });
 
   test('after a logout, a second logout is a dead letter too, also after a crash and restore', () => {
@@ -99,7 +99,7 @@ describe('session state', () => {
     run.restart();
     run.pipe(TOPIC, [record(event('logout', 'u-1', START + 1100)), record(closeBefore(START + WINDOW_MS))]);
     expect(run.output(`${TOPIC}.dlq`)).toHaveLength(1);
-    expect(windowRows(run.rows).get(`chess|${START}`)).toMatchObject({ logged_in: 0, logins: 2 });
+    expect(windowRows(run).get(`chess|${START}`)).toMatchObject({ logged_in: 0, logins: 2 });
   });
 
   test('window boundaries: logged in at the end means logged in before it and not out before it', () => {
@@ -114,7 +114,7 @@ describe('session state', () => {
       record(event('login', 'u-at-end', end)),
       record(closeBefore(end + WINDOW_MS)),
     ]);
-    const rows = windowRows(run.rows);
+    const rows = windowRows(run);
     expect(rows.get(`chess|${START}`)).toMatchObject({ logged_in: 2, logins: 3 });
     expect(rows.get(`chess|${end}`)).toMatchObject({ logged_in: 2, logins: 1 });
     expect(loggedInAt([START, end], end)).toBe(true);
@@ -129,15 +129,13 @@ describe('session state', () => {
       record(event('login', 'u-2', START + 5000)),
       record(event('logout', 'u-2', START + WINDOW_MS + 1000)),
     ]);
-    expect(windowRows(run.rows).size).toBe(0);
+    expect(windowRows(run).size).toBe(0);
     run.pipe(TOPIC, [record(event('login', 'u-3', START + WINDOW_MS + GRACE_MS))]);
-    const first = windowRows(run.rows).get(`chess|${START}`);
+    const first = windowRows(run).get(`chess|${START}`);
     expect(first).toMatchObject({ logged_in: 1, logins: 1 });
     run.pipe(TOPIC, [record(closeBefore(START + 3 * WINDOW_MS))]);
-    expect(
-      run.rows.filter((row) => row.table === 'windows' && row.values['community'] === 'chess'),
-    ).toHaveLength(3);
-    expect(windowRows(run.rows).get(`chess|${START + WINDOW_MS}`)).toMatchObject({ logged_in: 2, logins: 2 });
+    expect(run.rowsOf('windows').filter((row) => row.community === 'chess')).toHaveLength(3);
+    expect(windowRows(run).get(`chess|${START + WINDOW_MS}`)).toMatchObject({ logged_in: 2, logins: 2 });
   });
 
   test('a late event goes to the late topic and is not merged, not even into the session state', () => {
@@ -152,7 +150,7 @@ describe('session state', () => {
     expect(late).toHaveLength(1);
     expect(late[0].reason).toMatch(/^late: event time .* closed at/);
     expect(run.output(`${TOPIC}.dlq`)).toHaveLength(1);
-    expect(windowRows(run.rows).get(`chess|${START}`)).toMatchObject({ logged_in: 1, logins: 1 });
+    expect(windowRows(run).get(`chess|${START}`)).toMatchObject({ logged_in: 1, logins: 1 });
   });
 
   test('ended sessions and closed windows are evicted from the state', () => {
@@ -182,15 +180,15 @@ describe('posts, emotions and engagement', () => {
       record(event('post', 'u-1', START + 300, { post_id: 'p-3', text: 'The bus leaves at nine.' })),
       record(closeBefore(START + WINDOW_MS)),
     ]);
-    const posts = run.rows.filter((row) => row.table === 'posts').map((row) => row.values);
-    expect(posts.map((post) => post['emotion'])).toEqual(['joy', 'anger', 'neutral']);
+    const posts = run.rowsOf('posts');
+    expect(posts.map((post) => post.emotion)).toEqual(['joy', 'anger', 'neutral']);
     expect(posts[0]).toMatchObject({ post_id: 'p-1', community: 'chess', user_id: 'u-1', text: happy });
     const valences = [happy, furious, 'The bus leaves at nine.'].map(
       (text) => analyzeText(text).valenceMilli,
     );
     expect(valences[0]).toBeGreaterThan(0);
     expect(valences[1]).toBeLessThan(0);
-    expect(windowRows(run.rows).get(`chess|${START}`)).toMatchObject({
+    expect(windowRows(run).get(`chess|${START}`)).toMatchObject({
       posts: 3,
       joy: 1,
       anger: 1,
@@ -210,8 +208,7 @@ describe('posts, emotions and engagement', () => {
       record(event('comment', 'u-2', START + WINDOW_MS + 1, { post_id: 'p-1', text: 'So sad to read' })),
       record(closeBefore(START + 2 * WINDOW_MS)),
     ]);
-    const rows = (table: string) => run.rows.filter((row) => row.table === table).map((row) => row.values);
-    expect(rows('post_engagement')).toEqual([
+    expect(run.rowsOf('post_engagement')).toEqual([
       expect.objectContaining({
         window_start: new Date(START),
         post_id: 'p-1',
@@ -227,10 +224,10 @@ describe('posts, emotions and engagement', () => {
         comments: 1,
       }),
     ]);
-    expect(rows('post_totals').at(-1)).toEqual({ post_id: 'p-1', likes: 1, shares: 1, comments: 1 });
-    expect(rows('post_totals').some((row) => row['post_id'] === 'p-old')).toBe(false);
-    expect(windowRows(run.rows).get(`chess|${START}`)).toMatchObject({ likes: 2, posts: 1 });
-    expect(windowRows(run.rows).get(`chess|${START + WINDOW_MS}`)).toMatchObject({ shares: 1, comments: 1 });
+    expect(run.rowsOf('post_totals').at(-1)).toEqual({ post_id: 'p-1', likes: 1, shares: 1, comments: 1 });
+    expect(run.rowsOf('post_totals').some((row) => row.post_id === 'p-old')).toBe(false);
+    expect(windowRows(run).get(`chess|${START}`)).toMatchObject({ likes: 2, posts: 1 });
+    expect(windowRows(run).get(`chess|${START + WINDOW_MS}`)).toMatchObject({ shares: 1, comments: 1 });
   });
 
   test('metrics count committed events, posts by community and emotion, and logged-in members', async () => {
@@ -298,20 +295,15 @@ test("the generator's events through the topology: every closed window follows t
   const expected = reference(events);
   const partitionOf = (community: string) =>
     [...community].reduce((sum, char) => sum + char.charCodeAt(0), 0) % 3;
+  const records = events.map((generated) => record(generated, partitionOf(generated.community)));
   const { driver: plain } = driver(3);
+  plain.pipeInBatches(TOPIC, records, 700);
   const { driver: crashing } = driver(3);
-  for (let at = 0; at < events.length; at += 700) {
-    const batch = events
-      .slice(at, at + 700)
-      .map((generated) => record(generated, partitionOf(generated.community)));
-    plain.pipe(TOPIC, batch);
-    crashing.pipe(TOPIC, batch);
-    if (at % 2100 === 0) crashing.restart();
-  }
+  crashing.pipeInBatches(TOPIC, records, 700, { restartAfter: (batch) => batch % 3 === 0 });
   const last = Date.parse(events.at(-1)!.event_time);
   const closedBefore = last - GRACE_MS - WINDOW_MS;
   for (const run of [plain, crashing]) {
-    const stored = windowRows(run.rows);
+    const stored = windowRows(run);
     let compared = 0;
     for (const [key, facts] of expected.windows) {
       if (Number(key.split('|')[1]) + WINDOW_MS > closedBefore) continue;
@@ -321,5 +313,5 @@ test("the generator's events through the topology: every closed window follows t
     expect(compared).toBeGreaterThan(200);
     for (const [key, facts] of stored) expect(facts, key).toEqual(expected.windows.get(key));
   }
-  expect(windowRows(crashing.rows)).toEqual(windowRows(plain.rows));
+  expect(windowRows(crashing)).toEqual(windowRows(plain));
 });

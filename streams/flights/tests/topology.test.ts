@@ -1,6 +1,5 @@
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import type { Row } from '../../../common/cassandra.ts';
 import { DAY_MS, HOUR_MS } from '../../../common/time.ts';
 import { flightRecords } from '../records.ts';
 import { TopologyTestDriver } from '../../../processor/dsl/driver.ts';
@@ -11,6 +10,7 @@ import {
   routeDays as sumRouteParts,
   type AirlineDayRow,
   type FlightRecord,
+  type FlightsTables,
   type RouteDayPart,
 } from '../schema.ts';
 import { airlineDays, routeDays } from './reference.ts';
@@ -28,35 +28,31 @@ function flights(count: number, seed = 4): FlightRecord[] {
 }
 
 function driver() {
-  return new TopologyTestDriver(createFlightsTopology(new Registry(), { graceMs: GRACE_MS }), {
+  return new TopologyTestDriver<FlightsTables>(createFlightsTopology(new Registry(), { graceMs: GRACE_MS }), {
     [FLIGHTS_RECORDS_TOPIC]: 1,
   });
 }
 
-const pipe = (test: TopologyTestDriver, records: readonly FlightRecord[]) =>
-  test.pipe(
-    FLIGHTS_RECORDS_TOPIC,
-    records.map((flight) => ({ key: flight.airline, value: JSON.stringify(flight) })),
-  );
+type FlightsDriver = ReturnType<typeof driver>;
+
+const piped = (records: readonly FlightRecord[]) =>
+  records.map((flight) => ({ key: flight.airline, value: JSON.stringify(flight) }));
+
+const pipe = (test: FlightsDriver, records: readonly FlightRecord[]) =>
+  test.pipe(FLIGHTS_RECORDS_TOPIC, piped(records));
 
 /** The last row written per primary key, as Cassandra keeps it. */
-function latest(rows: readonly Row[]) {
+function latest(test: FlightsDriver) {
   const airlines = new Map<string, AirlineDayRow>();
+  for (const row of test.rowsOf('airline_days')) airlines.set(`${row.day.getTime()}|${row.airline}`, row);
   const parts = new Map<string, RouteDayPart>();
-  for (const { table, values } of rows) {
-    if (table === 'airline_days') {
-      const row = values as unknown as AirlineDayRow;
-      airlines.set(`${row.day.getTime()}|${row.airline}`, row);
-    } else {
-      const part = values as unknown as RouteDayPart;
-      parts.set(`${part.day.getTime()}|${part.origin}|${part.destination}|${part.airline}`, part);
-    }
-  }
+  for (const part of test.rowsOf('route_days'))
+    parts.set(`${part.day.getTime()}|${part.origin}|${part.destination}|${part.airline}`, part);
   return { airlines, parts };
 }
 
-function expectTheDefinitions(rows: readonly Row[], records: readonly FlightRecord[]) {
-  const { airlines, parts } = latest(rows);
+function expectTheDefinitions(test: FlightsDriver, records: readonly FlightRecord[]) {
+  const { airlines, parts } = latest(test);
   const expected = airlineDays(records);
   expect([...airlines.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [key, figures] of expected) {
@@ -88,9 +84,9 @@ describe('flights topology', () => {
 
   test('every airline-day and route-day follows the definitions; closed days are final and evicted', () => {
     const test = driver();
-    for (let at = 0; at < records.length; at += 700) pipe(test, records.slice(at, at + 700));
-    expectTheDefinitions(test.rows, records);
-    const { airlines, parts } = latest(test.rows);
+    test.pipeInBatches(FLIGHTS_RECORDS_TOPIC, piped(records), 700);
+    expectTheDefinitions(test, records);
+    const { airlines, parts } = latest(test);
     const days = new Set([...airlines.values()].map((row) => row.day.getTime()));
     expect(days.size).toBe(2);
     for (const row of airlines.values())
@@ -111,17 +107,14 @@ describe('flights topology', () => {
     const routes = new Set(
       batch.map((flight) => `${flight.airline}${flight.origin_airport}${flight.destination_airport}`),
     ).size;
-    expect(test.rows.filter((row) => row.table === 'airline_days')).toHaveLength(airlines);
-    expect(test.rows.filter((row) => row.table === 'route_days')).toHaveLength(routes);
+    expect(test.rowsOf('airline_days')).toHaveLength(airlines);
+    expect(test.rowsOf('route_days')).toHaveLength(routes);
   });
 
   test('restarted from its changelog between batches, it ends with the same rows', () => {
     const test = driver();
-    for (let at = 0; at < records.length; at += 1500) {
-      pipe(test, records.slice(at, at + 1500));
-      test.restart();
-    }
-    expectTheDefinitions(test.rows, records);
+    test.pipeInBatches(FLIGHTS_RECORDS_TOPIC, piped(records), 1500, { restartAfter: () => true });
+    expectTheDefinitions(test, records);
   });
 
   test('a flight of a day closed plus grace is late; one of a day still in its grace counts', () => {
@@ -141,7 +134,7 @@ describe('flights topology', () => {
     expect(JSON.parse(late[0]!.value!).reason).toMatch(
       /^late: event time .* closed at .* plus a grace of 7200 s$/,
     );
-    expectTheDefinitions(test.rows, [...firstDay.slice(0, -1), ...nextDay.slice(0, inGrace + 2000)]);
+    expectTheDefinitions(test, [...firstDay.slice(0, -1), ...nextDay.slice(0, inGrace + 2000)]);
   });
 
   test('invalid records go to the dead-letter topic with their reason, and change nothing', () => {
@@ -188,7 +181,7 @@ describe('flights topology', () => {
     expect(letters[0].reason).toBe(
       `processing failed: ${flight.airline} already has ${full} flights on ${flight.date}, the most a day holds`,
     );
-    const { airlines } = latest(test.rows);
+    const { airlines } = latest(test);
     expect([...airlines.values()].map((row) => row.flights)).toEqual([full]);
   });
 });

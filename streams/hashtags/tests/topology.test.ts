@@ -15,7 +15,6 @@ import {
   type Post,
 } from '../schema.ts';
 import { factsOf, hashtagMinutes, placeMinutes, topAt, totalsBefore, type PostFacts } from './reference.ts';
-import type { Row } from '../../../common/cassandra.ts';
 
 const START = Date.parse('2026-11-20T08:00:00.000Z');
 const GRACE_MS = 10 * SECOND_MS;
@@ -42,13 +41,12 @@ function makePost(id: string, time: number, text: string, place = PLACES[0]!): P
 }
 
 function driver(registry = new Registry()) {
-  return new TopologyTestDriver(createHashtagsTopology(registry, { graceMs: GRACE_MS }), {
+  return new TopologyTestDriver<HashtagsTables>(createHashtagsTopology(registry, { graceMs: GRACE_MS }), {
     [POSTS_TOPIC]: 2,
   });
 }
 
-const rowsOf = <Table extends keyof HashtagsTables>(rows: Row[], table: Table) =>
-  rows.filter((row) => row.table === table).map(({ values }) => values as unknown as HashtagsTables[Table]);
+type HashtagsDriver = ReturnType<typeof driver>;
 
 /** A seeded stream over `minutes`: 40 hashtags (skewed, mixed case), 4 places, a little disorder, one tag trending late. */
 function syntheticPosts(seed: number, minutes = 25): { facts: PostFacts[]; records: PipedRecord[] } {
@@ -75,18 +73,6 @@ function syntheticPosts(seed: number, minutes = 25): { facts: PostFacts[]; recor
     records.push(postRecord(post, index % 2));
   }
   return { facts, records };
-}
-
-function pipeInBatches(
-  target: TopologyTestDriver,
-  records: PipedRecord[],
-  size: number,
-  restartEvery?: number,
-) {
-  for (let first = 0, batch = 0; first < records.length; first += size, batch += 1) {
-    target.pipe(POSTS_TOPIC, records.slice(first, first + size));
-    if (restartEvery !== undefined && batch % restartEvery === restartEvery - 1) target.restart();
-  }
 }
 
 describe('hashtags topology', () => {
@@ -126,15 +112,12 @@ describe('hashtags topology', () => {
   test('per-minute rows, totals, places and the merged top 10 of every step equal the definitions', () => {
     const { facts, records } = syntheticPosts(7);
     const test = driver();
-    pipeInBatches(test, records, 97);
+    test.pipeInBatches(POSTS_TOPIC, records, 97);
     const end = START + 25 * MINUTE_MS - 4000;
     const closed = (minute: number) => minute + MINUTE_MS + GRACE_MS <= end;
 
     const stored = new Map(
-      rowsOf(test.rows, 'hashtag_minutes').map((row) => [
-        `${row.hashtag}|${row.minute.getTime()}`,
-        row.posts,
-      ]),
+      test.rowsOf('hashtag_minutes').map((row) => [`${row.hashtag}|${row.minute.getTime()}`, row.posts]),
     );
     const expected = hashtagMinutes(facts);
     let compared = 0;
@@ -147,28 +130,27 @@ describe('hashtags topology', () => {
     for (const [key, posts] of stored) expect(expected.get(key), key).toBe(posts);
 
     const places = new Map(
-      rowsOf(test.rows, 'place_minutes').map((row) => [
-        `${row.country}/${row.city}|${row.minute.getTime()}`,
-        row.posts,
-      ]),
+      test
+        .rowsOf('place_minutes')
+        .map((row) => [`${row.country}/${row.city}|${row.minute.getTime()}`, row.posts]),
     );
     const expectedPlaces = placeMinutes(facts);
     for (const [key, posts] of expectedPlaces) {
       if (closed(Number(key.split('|')[1]))) expect(places.get(key), key).toBe(posts);
     }
     for (const [key, posts] of places) expect(expectedPlaces.get(key), key).toBe(posts);
-    expect(rowsOf(test.rows, 'place_minutes').find((row) => row.city === 'Tokyo')).toMatchObject({
+    expect(test.rowsOf('place_minutes').find((row) => row.city === 'Tokyo')).toMatchObject({
       lat: 35.6895,
       lon: 139.6917,
     });
 
     // The last total written per hashtag counts every closed minute.
-    const totals = new Map(rowsOf(test.rows, 'hashtag_totals').map((row) => [row.hashtag, row.posts]));
+    const totals = new Map(test.rowsOf('hashtag_totals').map((row) => [row.hashtag, row.posts]));
     const lastClosed = Math.max(...[...stored.keys()].map((key) => Number(key.split('|')[1]))) + MINUTE_MS;
     expect(totals).toEqual(totalsBefore(facts, lastClosed));
 
     const tops = new Map<number, HashtagsTables['top_hashtags'][]>();
-    for (const row of rowsOf(test.rows, 'top_hashtags')) {
+    for (const row of test.rowsOf('top_hashtags')) {
       tops.set(row.step.getTime(), [...(tops.get(row.step.getTime()) ?? []), row]);
     }
     expect(tops.size).toBeGreaterThan(100);
@@ -184,10 +166,10 @@ describe('hashtags topology', () => {
   test('restarting from the changelog after any batch gives exactly the rows of an uninterrupted run', () => {
     const { records } = syntheticPosts(11, 12);
     const uninterrupted = driver();
-    pipeInBatches(uninterrupted, records, 50);
+    uninterrupted.pipeInBatches(POSTS_TOPIC, records, 50);
     const restarted = driver();
-    pipeInBatches(restarted, records, 50, 3);
-    const sorted = (target: TopologyTestDriver) => target.rows.map((row) => JSON.stringify(row)).sort();
+    restarted.pipeInBatches(POSTS_TOPIC, records, 50, { restartAfter: (batch) => batch % 3 === 2 });
+    const sorted = (target: HashtagsDriver) => target.rows.map((row) => JSON.stringify(row)).sort();
     expect(sorted(restarted)).toEqual(sorted(uninterrupted));
     expect(restarted.output(TOP_CANDIDATES_TOPIC)).toEqual(uninterrupted.output(TOP_CANDIDATES_TOPIC));
   });
@@ -196,7 +178,7 @@ describe('hashtags topology', () => {
     const registry = new Registry();
     const test = driver(registry);
     const { records } = syntheticPosts(5, 25);
-    pipeInBatches(test, records, 200);
+    test.pipeInBatches(POSTS_TOPIC, records, 200);
     test.commit();
     const ratios = (await registry.getSingleMetric('hashtags_trend_ratio')!.get()).values;
     expect(ratios.length).toBeLessThanOrEqual(TREND.reported);
@@ -234,7 +216,7 @@ describe('hashtags topology', () => {
         index % 2,
       ),
     );
-    pipeInBatches(test, posts, 300);
+    test.pipeInBatches(POSTS_TOPIC, posts, 300);
     test.pipe(POSTS_TOPIC, [postRecord(makePost('late', START + 5000, '#late'), 0)]);
     const late = test.output(`${HASHTAG_USES_TOPIC}.late`).map((record) => JSON.parse(record.value!));
     expect(late).toHaveLength(1);

@@ -23,27 +23,22 @@ function pageView(business: string, time: number, partition: number, id: string)
 }
 
 function driver(partitions = 2) {
-  return new TopologyTestDriver(createTrafficTopology(new Registry(), { graceMs: GRACE_MS }), {
+  return new TopologyTestDriver<TrafficTables>(createTrafficTopology(new Registry(), { graceMs: GRACE_MS }), {
     [PAGEVIEWS]: partitions,
   });
 }
 
-type MinuteRow = TrafficTables['business_minutes'];
+type TrafficDriver = ReturnType<typeof driver>;
 type TopRow = TrafficTables['top_surges'];
 
-const minuteRows = (rows: { table: string; values: Record<string, unknown> }[]) =>
+const minuteRows = (target: TrafficDriver) =>
   new Map(
-    rows
-      .filter((row) => row.table === 'business_minutes')
-      .map(({ values }) => values as unknown as MinuteRow)
-      .map((row) => [`${row.business_id}|${row.minute.getTime()}`, row.views]),
+    target.rowsOf('business_minutes').map((row) => [`${row.business_id}|${row.minute.getTime()}`, row.views]),
   );
 
-function topsByStep(rows: { table: string; values: Record<string, unknown> }[]): Map<number, TopRow[]> {
+function topsByStep(target: TrafficDriver): Map<number, TopRow[]> {
   const tops = new Map<number, TopRow[]>();
-  for (const { table, values } of rows) {
-    if (table !== 'top_surges') continue;
-    const row = values as unknown as TopRow;
+  for (const row of target.rowsOf('top_surges')) {
     tops.set(row.step.getTime(), [...(tops.get(row.step.getTime()) ?? []), row]);
   }
   return tops;
@@ -70,18 +65,6 @@ function syntheticViews(seed: number): { views: View[]; records: PipedRecord[] }
   return { views, records };
 }
 
-function pipeInBatches(
-  target: TopologyTestDriver,
-  records: PipedRecord[],
-  size: number,
-  restartEvery?: number,
-) {
-  for (let first = 0, batch = 0; first < records.length; first += size, batch += 1) {
-    target.pipe(PAGEVIEWS, records.slice(first, first + size));
-    if (restartEvery !== undefined && batch % restartEvery === restartEvery - 1) target.restart();
-  }
-}
-
 describe('traffic topology', () => {
   test('a minute is written once, as an absolute count, when stream time passes its end plus the grace', () => {
     const test = driver(1);
@@ -91,24 +74,24 @@ describe('traffic topology', () => {
       pageView('b-2', START + 52_000, 0, 'r3'),
       pageView('b-1', START + MINUTE_MS + 5_000, 0, 'r4'),
     ]);
-    expect(test.rows.filter((row) => row.table === 'business_minutes')).toEqual([]);
+    expect(test.rowsOf('business_minutes')).toEqual([]);
     // Inside the grace: still merged into the first minute.
     test.pipe(PAGEVIEWS, [
       pageView('b-2', START + 50_000, 0, 'r5'),
       pageView('b-3', START + MINUTE_MS + 9_999, 0, 'r6'),
     ]);
-    expect(minuteRows(test.rows).size).toBe(0);
+    expect(minuteRows(test).size).toBe(0);
     test.pipe(PAGEVIEWS, [pageView('b-3', START + MINUTE_MS + GRACE_MS, 0, 'r7')]);
-    expect(minuteRows(test.rows)).toEqual(
+    expect(minuteRows(test)).toEqual(
       new Map([
         [`b-1|${START}`, 2],
         [`b-2|${START}`, 2],
       ]),
     );
-    const [row] = test.rows;
-    expect(row!.values).toMatchObject({
+    const [row] = test.rowsOf('business_minutes');
+    expect(row).toMatchObject({
       hour: new Date('2026-11-20T08:00:00.000Z'),
-      shard: businessShard(row!.values['business_id'] as string),
+      shard: businessShard(row!.business_id),
     });
   });
 
@@ -122,7 +105,7 @@ describe('traffic topology', () => {
       origin: { topic: PAGEVIEWS, partition: 0, offset: '2', key: 'b-9' },
     });
     test.pipe(PAGEVIEWS, [pageView('b-1', START + 4 * MINUTE_MS, 0, 'r3')]);
-    expect([...minuteRows(test.rows).keys()].some((key) => key.startsWith('b-9'))).toBe(false);
+    expect([...minuteRows(test).keys()].some((key) => key.startsWith('b-9'))).toBe(false);
   });
 
   test('a bad page view becomes a dead letter naming the field', () => {
@@ -147,9 +130,9 @@ describe('traffic topology', () => {
   test('per-minute rows and the merged top 10 of every step equal the definitions computed from the views', () => {
     const { views, records } = syntheticViews(7);
     const test = driver(2);
-    pipeInBatches(test, records, 97);
+    test.pipeInBatches(PAGEVIEWS, records, 97);
     const expectedMinutes = viewsPerMinute(views);
-    const stored = minuteRows(test.rows);
+    const stored = minuteRows(test);
     // Every minute that has closed (all but the last) is there, exactly.
     for (const [key, count] of expectedMinutes) {
       const minute = Number(key.split('|')[1]);
@@ -158,7 +141,7 @@ describe('traffic topology', () => {
     }
     expect([...stored.keys()].every((key) => expectedMinutes.has(key))).toBe(true);
 
-    const tops = topsByStep(test.rows);
+    const tops = topsByStep(test);
     expect(tops.size).toBeGreaterThan(100);
     for (const [step, rows] of tops) {
       expect(
@@ -178,11 +161,11 @@ describe('traffic topology', () => {
   test('restarting from the changelog after any batch gives exactly the rows of an uninterrupted run', () => {
     const { records } = syntheticViews(11);
     const uninterrupted = driver(2);
-    pipeInBatches(uninterrupted, records, 50);
+    uninterrupted.pipeInBatches(PAGEVIEWS, records, 50);
     const restarted = driver(2);
-    pipeInBatches(restarted, records, 50, 3);
+    restarted.pipeInBatches(PAGEVIEWS, records, 50, { restartAfter: (batch) => batch % 3 === 2 });
     // Rows are upserts: their order within a batch does not matter, their content does.
-    const sorted = (target: TopologyTestDriver) => target.rows.map((row) => JSON.stringify(row)).sort();
+    const sorted = (target: TrafficDriver) => target.rows.map((row) => JSON.stringify(row)).sort();
     expect(sorted(restarted)).toEqual(sorted(uninterrupted));
     expect(restarted.output('traffic.surge-candidates')).toEqual(
       uninterrupted.output('traffic.surge-candidates'),
@@ -194,7 +177,7 @@ describe('traffic topology', () => {
     const records = Array.from({ length: 5000 }, (_, index) =>
       pageView(`b-${index % 2000}`, START + index * 100, 0, `r${index}`),
     );
-    pipeInBatches(test, records, 500);
+    test.pipeInBatches(PAGEVIEWS, records, 500);
     const busy = test.stateSize(PAGEVIEWS);
     expect(busy).toBeGreaterThan(1000);
     // An hour later, one view: everything before it has closed and gone.
@@ -225,8 +208,8 @@ describe('traffic topology', () => {
   test('top rows carry when each surging business began, so the alert can ask for two minutes on end', () => {
     const { records } = syntheticViews(7);
     const test = driver(2);
-    pipeInBatches(test, records, 97);
-    const tops = topsByStep(test.rows);
+    test.pipeInBatches(PAGEVIEWS, records, 97);
+    const tops = topsByStep(test);
     const leaderAt = (minutes: number) => tops.get(START + minutes * MINUTE_MS)![0]!;
     // b-42 surges from minute 17 to 20: by minute 19.5 it has been above 5x for over two minutes.
     const late = leaderAt(19.5);
