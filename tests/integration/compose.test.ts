@@ -50,17 +50,15 @@ test('every command the compose file runs exists: entry points in the image, npm
   expect(copied).toContain('patches');
   expect(dockerfile).toContain('npx patch-package --error-on-fail');
   const entryPoints = [...compose.matchAll(/^\s+command:\s+\['([\w/.-]+\.ts)'/gm)].map((match) => match[1]!);
-  expect(entryPoints.sort()).toEqual([
-    'batch/cli.ts',
-    'generators/cli.ts',
-    'generators/cli.ts',
-    'generators/cli.ts',
-    'generators/cli.ts',
-    'generators/cli.ts',
-    'generators/cli.ts',
-    'streams/harmony/notifier/main.ts',
-    'processor/main.ts',
-  ]);
+  const streamPrograms = STREAMS.flatMap((stream) => (stream.programs ?? []).map(({ entry }) => entry));
+  expect(entryPoints.sort()).toEqual(
+    [
+      'batch/cli.ts',
+      ...STREAMS.map(() => 'generators/cli.ts'),
+      ...streamPrograms,
+      'processor/main.ts',
+    ].sort(),
+  );
   for (const entry of entryPoints) {
     expect(fs.existsSync(path.join(projectRoot, entry)), entry).toBe(true);
     expect(

@@ -145,7 +145,7 @@ test('every datasource uid used is provisioned; every panel type is core or the 
           .matchAll(/^\s+uid: (\S+)$/gm),
       ].map((match) => match[1]!),
     );
-  expect(provisioned.sort()).toEqual(['query-api', 'prometheus']);
+  expect(provisioned.sort()).toEqual(['prometheus', 'query-api']);
   const used = new Set([
     ...dashboards.flatMap((board) => [
       ...board.panels.flatMap((panel) => [

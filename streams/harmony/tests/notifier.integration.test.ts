@@ -76,7 +76,7 @@ beforeAll(async () => {
 
 function startNotifier(env: Record<string, string>, group: string, port: number, logName: string) {
   return startProgram(
-    'notifier/main.ts',
+    'streams/harmony/notifier/main.ts',
     {
       NOTIFIER_TOPIC_PREFIX: prefix,
       NOTIFIER_GROUP_ID: group,
