@@ -6,7 +6,7 @@ import { untilAvailable } from '../common/backoff.ts';
 import { CassandraStore } from '../common/cassandra.ts';
 import { serveMetrics } from '../common/http.ts';
 import { SECOND_MS } from '../common/time.ts';
-import { UsageError, runCli } from '../common/cli.ts';
+import { loadSettings, runCli } from '../common/cli.ts';
 import { STREAMS } from '../streams/index.ts';
 import { queryApi } from './api.ts';
 import { loadBatchConfig, type BatchConfig } from './config.ts';
@@ -207,12 +207,7 @@ const program = new Command('batch')
   .option('--json', 'print the results as JSON on stdout, by job name; implies --once')
   .exitOverride()
   .action(async (options: Options) => {
-    let config: BatchConfig;
-    try {
-      config = loadBatchConfig();
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const config = loadSettings(loadBatchConfig);
     if (options.once || options.from !== undefined || options.to !== undefined || options.json) {
       await runOnce(config, options);
       process.exit(0);

@@ -1,38 +1,41 @@
 import { CommanderError, type Command } from 'commander';
 
-export const BAD_USAGE_EXIT_CODE = 2;
+const BAD_USAGE_EXIT_CODE = 2;
 
 /** A bad command-line option or setting; its message is the one line the user sees. */
 export class UsageError extends Error {}
 
 /**
- * Runs a commander program with the exit codes every CLI here keeps: 0 when done or when help
- * was asked for, 2 and one line for bad usage, 1 and one line for any other failure.
- * A program that keeps running after its action (a scheduler) passes `exitWhenDone: false`.
+ * Runs a commander program with the exit codes every CLI here keeps: 0 when done (or the code its
+ * action set in `process.exitCode`) or when help was asked for, 2 and one line for bad usage,
+ * 1 and one line for any other failure, such as a port in use.
+ * A program that keeps running after its action (a service) passes `exitWhenDone: false`.
  */
 export async function runCli(program: Command, prefix: string, { exitWhenDone = true } = {}): Promise<void> {
   try {
     await program.parseAsync();
-    if (exitWhenDone) process.exit(0);
+    if (exitWhenDone) process.exit();
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has already printed its message or the help.
-      const shownOnRequest = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
-      process.exit(shownOnRequest ? 0 : BAD_USAGE_EXIT_CODE);
+      // Commander has already printed its message or the help; its exit code is 0 only for
+      // output asked for (--help, the help command, --version).
+      process.exit(error.exitCode === 0 ? 0 : BAD_USAGE_EXIT_CODE);
     }
-    exitWithMessage(prefix, error instanceof UsageError ? BAD_USAGE_EXIT_CODE : 1)(error);
+    process.stderr.write(`${prefix}: ${(error as Error).message}\n`);
+    process.exit(error instanceof UsageError ? BAD_USAGE_EXIT_CODE : 1);
   }
 }
 
 /**
- * For a long-running program that cannot start (a bad setting, a port in use): one line naming
- * what is wrong, then the exit code, instead of a stack trace.
+ * A program's settings from `load`: a setting it refuses is bad usage, so the reason is the one
+ * line the user sees and the exit code is 2.
  */
-export function exitWithMessage(program: string, exitCode: number): (error: unknown) => never {
-  return (error) => {
-    process.stderr.write(`${program}: ${(error as Error).message}\n`);
-    process.exit(exitCode);
-  };
+export function loadSettings<Settings>(load: () => Settings): Settings {
+  try {
+    return load();
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
 }
 
 /**

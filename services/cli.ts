@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
+import { loadSettings, runCli } from '../common/cli.ts';
 import { cassandraService } from './cassandra.ts';
-import { loadServicesConfig } from './config.ts';
+import { loadServicesConfig, type ServicesConfig } from './config.ts';
 import { kafkaService } from './kafka.ts';
 import {
   ServiceError,
@@ -15,16 +16,17 @@ import {
 } from './process.ts';
 import { prometheusService } from './prometheus.ts';
 
-const config = loadServicesConfig();
-const allServices: ManagedService[] = [
-  kafkaService(config),
-  cassandraService(config),
-  prometheusService(config),
-];
+/** What a command works on: the settings, and the services it names (none named means all). */
+interface Selection {
+  config: ServicesConfig;
+  services: ManagedService[];
+}
 
-function select(names: string[]): ManagedService[] {
-  if (names.length === 0) return allServices;
-  return names.map((name) => {
+function select(names: string[]): Selection {
+  const config = loadSettings(loadServicesConfig);
+  const allServices = [kafkaService(config), cassandraService(config), prometheusService(config)];
+  if (names.length === 0) return { config, services: allServices };
+  const services = names.map((name) => {
     const service = allServices.find((candidate) => candidate.name === name);
     if (!service) {
       const known = allServices.map((candidate) => candidate.name).join(', ');
@@ -32,9 +34,10 @@ function select(names: string[]): ManagedService[] {
     }
     return service;
   });
+  return { config, services };
 }
 
-async function up(services: ManagedService[]): Promise<void> {
+async function up({ config, services }: Selection): Promise<void> {
   for (const service of services) requireExecutables(service);
   const started = Date.now();
   // Start every service first and only then wait, so the JVMs boot side by side.
@@ -68,7 +71,7 @@ async function up(services: ManagedService[]): Promise<void> {
     throw new ServiceError(failures.map((failure) => String(failure.reason.message)).join('\n'));
 }
 
-async function down(services: ManagedService[]): Promise<void> {
+async function down({ config, services }: Selection): Promise<void> {
   for (const service of services) {
     const pid = runningPid(config.dataDir, service.name);
     if (pid === undefined) {
@@ -81,7 +84,7 @@ async function down(services: ManagedService[]): Promise<void> {
   }
 }
 
-async function status(services: ManagedService[]): Promise<boolean> {
+async function status({ config, services }: Selection): Promise<boolean> {
   let allAnswer = true;
   for (const service of services) {
     const pid = runningPid(config.dataDir, service.name);
@@ -100,7 +103,7 @@ const program = new Command()
   .description('Runs Kafka, Cassandra and Prometheus natively on 127.0.0.1 (no Docker).')
   .showHelpAfterError(false)
   .configureOutput({ outputError: (message, write) => write(message.split('\n')[0] + '\n') })
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+  .exitOverride();
 
 program
   .command('up')
@@ -120,10 +123,4 @@ program
     if (!(await status(select(names)))) process.exitCode = 1;
   });
 
-try {
-  await program.parseAsync();
-} catch (error) {
-  if (!(error instanceof ServiceError)) throw error;
-  console.error(`error: ${error.message}`);
-  process.exit(1);
-}
+await runCli(program, 'error');
